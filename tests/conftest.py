@@ -1,0 +1,115 @@
+"""Shared fixtures: espeak-ng speech, the real embedded pipeline (loaded once per test
+session), and the launched app."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "artifacts"
+
+
+def espeak_wav(path: Path, text: str, rate: int = 160, pitch: int = 50, amplitude: int = 100,
+               pad_s: float = 0.5) -> Path:
+    """espeak-ng speech of ``text`` at 16 kHz with ``pad_s`` of silence either side."""
+    raw = path.with_suffix(".raw.wav")
+    subprocess.run(["espeak-ng", "-s", str(rate), "-p", str(pitch), "-a", str(amplitude), "-w", str(raw), text],
+                   check=True)
+    data, sr = sf.read(raw, dtype="float32")
+    import librosa
+
+    data = librosa.resample(data, orig_sr=sr, target_sr=16000)
+    pad = np.zeros(int(pad_s * 16000), np.float32)
+    sf.write(path, np.concatenate([pad, data, pad]), 16000, subtype="PCM_16")
+    raw.unlink()
+    return path
+
+
+@pytest.fixture(scope="session")
+def speech_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("speech")
+
+
+@pytest.fixture(scope="session")
+def question_wav(speech_dir) -> Path:
+    return espeak_wav(speech_dir / "question.wav",
+                      "I am worried about my exams next week and I cannot sleep.")
+
+
+@pytest.fixture(scope="session")
+def config():
+    from claritymentor.config import load_config
+
+    return load_config("embedded")
+
+
+@pytest.fixture(scope="session")
+def loaded(config):
+    """The real embedded pipeline, loaded once for the whole test session."""
+    from claritymentor.factory import get_pipeline
+
+    return get_pipeline(config)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout_s: float, what: str, interval_s: float = 0.5):
+    """Poll ``predicate`` until it returns a truthy value or the deadline passes."""
+    deadline = time.monotonic() + timeout_s
+    last_error = None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as e:  # not ready yet
+            last_error = e
+        time.sleep(interval_s)
+    raise TimeoutError(f"{what} not ready after {timeout_s:.0f} s (last error: {last_error})")
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    """The real app, started as a user would (python app.py), on a free port."""
+    import urllib.request
+
+    port = free_port()
+    log = tmp_path_factory.mktemp("app") / "app.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, stdout=out,
+                                stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    def ready():
+        if proc.poll() is not None:
+            return "exited"
+        return urllib.request.urlopen(url, timeout=2).status == 200
+
+    try:
+        state = wait_until(ready, 240, "the app")
+    except TimeoutError:
+        state = "timed out"
+    if state is not True:
+        proc.kill()
+        raise RuntimeError(f"app {state}:\n" + log.read_text()[-3000:])
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()

@@ -1,0 +1,85 @@
+"""Scripted fakes for the stage protocols (no models)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from claritymentor.config import EMOTIONS
+from claritymentor.types import ProsodyReading, SpeechAudio, SpeechSegment, TextEmotion, Transcript
+
+
+def scores(label: str, p: float) -> dict[str, float]:
+    rest = (1.0 - p) / (len(EMOTIONS) - 1)
+    return {e: (p if e == label else rest) for e in EMOTIONS}
+
+
+class FakeVAD:
+    name = "fake"
+
+    def __init__(self, segments=((0.1, 0.9),)):
+        self._segments = [SpeechSegment(a, b) for a, b in segments]
+
+    def segments(self, clip):
+        return self._segments
+
+
+class FakeSTT:
+    name = "fake"
+
+    def __init__(self, text="I feel nervous about tomorrow"):
+        self.text = text
+        self.calls = 0
+
+    def transcribe(self, clip):
+        self.calls += 1
+        return Transcript(self.text, "en", clip.duration_s)
+
+
+class FakeTextEmotion:
+    name = "fake"
+
+    def __init__(self, label="fear", p=0.7):
+        self.label, self.p = label, p
+
+    def classify(self, text):
+        return TextEmotion(scores(self.label, self.p), "fake")
+
+
+class FakeProsody:
+    name = "fake"
+
+    def __init__(self, arousal=0.5, confidence=0.8, fail=False):
+        self.arousal, self.confidence, self.fail = arousal, confidence, fail
+
+    def read(self, speech, word_count, speech_s):
+        if self.fail:
+            raise RuntimeError("pitch tracker exploded")
+        return ProsodyReading(self.arousal, None, self.confidence, {"words": word_count})
+
+
+class FakeLLM:
+    name = "fake-llm"
+    adapter = None
+    base_id = "fake"
+
+    def __init__(self, reply="Take one small step tonight. What would that be?"):
+        self.reply = reply
+        self.seen: list[list[dict]] = []
+
+    def generate(self, messages, use_adapter=True, max_new_tokens=None):
+        self.seen.append(messages)
+        return self.reply
+
+
+class FakeTTS:
+    name = "fake-tts"
+
+    def __init__(self, fail=False):
+        self.fail = fail
+        self.styles = []
+
+    def synthesize(self, text, style):
+        if self.fail:
+            raise OSError("audio device on fire")
+        self.styles.append(style)
+        return SpeechAudio(np.zeros(2205, np.int16), 22050)

@@ -1,0 +1,69 @@
+"""The launched app (python app.py) through gradio_client, as an API user sees it."""
+
+import numpy as np
+import pytest
+import soundfile as sf
+from gradio_client import Client, handle_file
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def client(app_url):
+    return Client(app_url, verbose=False)
+
+
+def test_voice_then_text_turn_in_one_session(client, question_wav):
+    chat, audio, timeline, timings, last, details, notice = client.predict(
+        handle_file(str(question_wav)), True, api_name="/voice_turn")
+    assert "exams next week" in str(chat[0]["content"]).lower()
+    assert details["perceived"]["emotion"] and details["voice"] is not None
+    assert audio and audio.endswith(".wav")
+    assert "LLM" in last
+
+    chat, *_ = client.predict("Thanks, that helps. Any tip for the morning of the exam?", True,
+                              api_name="/text_turn")
+    assert len(chat) == 4
+
+    history = client.predict(api_name="/history")
+    assert [t["source"] for t in history["turns"]] == ["voice", "text"]
+    assert all(t["reply_text"] for t in history["turns"])
+    assert set(history["turns"][0]["timings_ms"]) == {"vad", "stt", "emotion", "llm", "tts", "total"}
+
+
+def test_second_client_has_its_own_empty_history(app_url, client):
+    other = Client(app_url, verbose=False)
+    assert other.predict(api_name="/history")["turns"] == []
+
+
+def test_bad_input_gets_a_message_and_keeps_the_history(app_url, tmp_path):
+    c = Client(app_url, verbose=False)
+    c.predict("Hello mentor, I have a question about my internship.", True, api_name="/text_turn")
+    not_audio = tmp_path / "report.pdf"
+    not_audio.write_bytes(b"%PDF-1.4 not really audio" * 100)
+    click = tmp_path / "click.wav"
+    sf.write(click, np.ones(3200, np.float32) * 0.5, 16000)
+    silence = tmp_path / "silence.wav"
+    sf.write(silence, np.zeros(32000, np.float32), 16000)
+    stereo = tmp_path / "stereo48k.wav"
+    sf.write(stereo, np.zeros((48000 * 2, 2), np.float32), 48000)
+    cases = [
+        ("/text_turn", ("   ", True), "empty"),
+        ("/voice_turn", (handle_file(str(not_audio)), True), "could not be read as audio"),
+        ("/voice_turn", (handle_file(str(click)), True), "0.20 s long"),
+        ("/voice_turn", (handle_file(str(silence)), True), "silent"),
+        ("/voice_turn", (handle_file(str(stereo)), True), "silent"),
+    ]
+    for api, args, message in cases:
+        with pytest.raises(Exception, match=message):
+            c.predict(*args, api_name=api)
+    turns = c.predict(api_name="/history")["turns"]
+    assert [t["user_text"] for t in turns] == ["Hello mentor, I have a question about my internship."]
+
+
+def test_health(client):
+    h = client.predict(api_name="/health")
+    assert h["ok"] and h["profile"] == "embedded" and h["device"] == "cpu"
+    assert [m["stage"] for m in h["models"]] == ["vad", "speech-to-text", "text emotion", "speech emotion",
+                                                 "llm", "tts"]
+    assert h["versions"]["faster-whisper"] != "not installed"

@@ -1,0 +1,73 @@
+"""The hub-profile loading code, run on tiny random models built here (no hub access)."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from claritymentor.config import EMOTIONS, LLMConfig, STTConfig
+from claritymentor.errors import ModelLoadError
+from claritymentor.llm import TransformersLLM
+from claritymentor.stt import FasterWhisperSTT
+from claritymentor.text_emotion import TransformersEmotionClassifier
+from claritymentor.types import AudioClip, TextEmotion, Transcript
+from tests import tiny_models
+
+MESSAGES = [{"role": "system", "content": "You are a mentor."}, {"role": "user", "content": "hello world"}]
+
+
+@pytest.fixture(scope="module")
+def tiny_lm(tmp_path_factory):
+    return tiny_models.tiny_causal_lm(tmp_path_factory.mktemp("lm"))
+
+
+def test_faster_whisper_loads_a_converted_model_and_transcribes(tmp_path):
+    model_dir = tiny_models.tiny_faster_whisper(tmp_path)
+    stt = FasterWhisperSTT.load(STTConfig(model=str(model_dir), compute_type="float32", language="en"))
+    t = np.arange(16000) / 16000
+    out = stt.transcribe(AudioClip((0.2 * np.sin(2 * np.pi * 200 * t)).astype(np.float32), 16000))
+    assert isinstance(out, Transcript) and isinstance(out.text, str) and out.duration_s == 1.0
+
+
+def test_transformers_emotion_classifier_on_a_tiny_roberta(tmp_path):
+    clf = TransformersEmotionClassifier.load(str(tiny_models.tiny_emotion_classifier(tmp_path)))
+    r = clf.classify("I feel nervous about my exam tomorrow.")
+    assert isinstance(r, TextEmotion) and set(r.scores) == set(EMOTIONS)
+    assert abs(sum(r.scores.values()) - 1.0) < 1e-4 and r.label in EMOTIONS
+
+
+def test_classifier_with_other_labels_is_refused(tmp_path):
+    from transformers import AutoConfig
+
+    path = tiny_models.tiny_emotion_classifier(tmp_path)
+    cfg = AutoConfig.from_pretrained(path)
+    cfg.id2label = {i: f"LABEL_{i}" for i in range(7)}
+    cfg.label2id = {v: k for k, v in cfg.id2label.items()}
+    cfg.save_pretrained(path)
+    with pytest.raises(ModelLoadError, match="ClarityMentor needs"):
+        TransformersEmotionClassifier.load(str(path))
+
+
+def test_causal_lm_with_matching_lora_adapter(tiny_lm, tmp_path):
+    adapter = tiny_models.lora_adapter(tiny_lm, tmp_path / "adapter", base_name=str(tiny_lm))
+    cfg = LLMConfig(model=str(tiny_lm), max_new_tokens=8, repetition_penalty=1.0)
+    llm = TransformersLLM.load(cfg, tmp_path / "cache", adapter)
+    assert llm.adapter == "adapter" and "LoRA" in llm.name
+    with_adapter = llm.generate(MESSAGES)
+    base = llm.generate(MESSAGES, use_adapter=False)
+    assert isinstance(with_adapter, str) and isinstance(base, str)
+    plain = TransformersLLM.load(dataclasses.replace(cfg, use_adapter=False), tmp_path / "cache", adapter)
+    assert plain.adapter is None and plain.generate(MESSAGES) == base
+    assert with_adapter != base  # the random LoRA weights change the greedy output
+
+
+def test_adapter_for_another_base_is_not_applied(tiny_lm, tmp_path, caplog):
+    adapter = tiny_models.lora_adapter(tiny_lm, tmp_path / "adapter", base_name="someone/other-model")
+    llm = TransformersLLM.load(LLMConfig(model=str(tiny_lm), max_new_tokens=4), tmp_path / "cache", adapter)
+    assert llm.adapter is None
+    assert "was trained on someone/other-model" in caplog.text
+
+
+def test_unreachable_hub_model_fails_with_a_clear_message(tmp_path):
+    with pytest.raises(ModelLoadError, match="Offline, use the embedded profile"):
+        TransformersLLM.load(LLMConfig(model=str(tmp_path / "no-such-model")), tmp_path, tmp_path)

@@ -1,0 +1,80 @@
+"""The pipeline composed from scripted fakes: order, errors, non-fatal stage failures."""
+
+import numpy as np
+import pytest
+
+from claritymentor.errors import UserInputError
+from claritymentor.pipeline import EMPTY_REPLY_FALLBACK, Pipeline
+from claritymentor.types import AudioClip
+from tests.fakes import FakeLLM, FakeProsody, FakeSTT, FakeTextEmotion, FakeTTS, FakeVAD
+
+
+def make(config, **over):
+    stages = dict(vad=FakeVAD(), stt=FakeSTT(), text_emotion=FakeTextEmotion(), prosody=FakeProsody(),
+                  llm=FakeLLM(), tts=FakeTTS())
+    stages.update(over)
+    return Pipeline(cfg=config, **stages)
+
+
+CLIP = AudioClip(np.full(16000, 0.1, np.float32), 16000)
+
+
+def test_voice_turn_runs_every_stage(config):
+    p = make(config)
+    r = p.voice_turn(CLIP, [("earlier", "reply")])
+    assert r.user_text == "I feel nervous about tomorrow"
+    assert r.emotion.label == "fear" and r.emotion.rule == "agreement"
+    assert r.reply_text == FakeLLM().reply and r.reply_audio is not None
+    msgs = p.llm.seen[0]
+    assert config.prompts.style("fear").guidance in msgs[0]["content"]
+    assert msgs[1:] == [{"role": "user", "content": "earlier"}, {"role": "assistant", "content": "reply"},
+                        {"role": "user", "content": "I feel nervous about tomorrow"}]
+    assert p.tts.styles == [config.prompts.style("fear")]
+    t = r.timings
+    assert t.total >= t.vad + t.stt + t.emotion + t.llm + t.tts - 1e-6
+
+
+def test_no_speech_stops_before_stt(config):
+    p = make(config, vad=FakeVAD(segments=()))
+    with pytest.raises(UserInputError, match="No speech was detected"):
+        p.voice_turn(CLIP, [])
+    assert p.stt.calls == 0
+
+
+def test_speech_too_short(config):
+    with pytest.raises(UserInputError, match="too short"):
+        make(config, vad=FakeVAD(segments=((0.1, 0.2),))).voice_turn(CLIP, [])
+
+
+def test_no_words(config):
+    with pytest.raises(UserInputError, match="No words could be made out"):
+        make(config, stt=FakeSTT(" ")).voice_turn(CLIP, [])
+
+
+def test_prosody_failure_is_a_warning_and_the_turn_completes(config):
+    r = make(config, prosody=FakeProsody(fail=True)).voice_turn(CLIP, [])
+    assert r.emotion.prosody is None and r.emotion.rule == "text_only"
+    assert any("Speech emotion could not be read (RuntimeError)" in w for w in r.warnings)
+
+
+def test_tts_failure_is_a_warning_and_the_reply_is_kept(config):
+    r = make(config, tts=FakeTTS(fail=True)).text_turn("hello there", [])
+    assert r.reply_audio is None and r.reply_text
+    assert any("could not be spoken" in w for w in r.warnings)
+
+
+def test_empty_llm_reply_is_flagged_not_silent(config):
+    r = make(config, llm=FakeLLM(reply="")).text_turn("hello", [])
+    assert r.reply_text == EMPTY_REPLY_FALLBACK
+    assert any("empty reply" in w for w in r.warnings)
+
+
+@pytest.mark.parametrize("text", ["", "   ", None])
+def test_empty_text_turn(config, text):
+    with pytest.raises(UserInputError, match="empty"):
+        make(config).text_turn(text, [])
+
+
+def test_text_turn_uses_words_only(config):
+    r = make(config).text_turn("I am nervous", [])
+    assert r.source == "text" and r.emotion.rule == "text_only" and r.timings.stt == 0.0

@@ -1,0 +1,86 @@
+"""The real embedded models on espeak-ng speech (offline)."""
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from claritymentor.audio import clip_from_file, prepare_audio
+from claritymentor.errors import UserInputError
+from claritymentor.types import AudioClip
+from claritymentor.vad import EnergyVAD, trim_to_speech
+from tests.conftest import espeak_wav
+
+pytestmark = pytest.mark.slow
+
+
+def test_silero_finds_the_speech_and_trims_the_padding(loaded, question_wav, config):
+    clip = clip_from_file(question_wav, config.audio)
+    vad = trim_to_speech(loaded.pipeline.vad, clip)
+    assert vad.backend == "silero" and vad.segments
+    assert 0.3 < vad.segments[0].start_s < 0.8
+    assert vad.speech.duration_s < clip.duration_s - 0.5
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.003])
+def test_silero_finds_nothing_in_silence_or_low_noise(loaded, noise):
+    y = np.random.default_rng(0).normal(0, noise, 3 * 16000).astype(np.float32)
+    assert loaded.pipeline.vad.segments(AudioClip(y, 16000)) == []
+
+
+def test_energy_fallback_vad_finds_speech(question_wav, config):
+    clip = clip_from_file(question_wav, config.audio)
+    segs = EnergyVAD(config.vad).segments(clip)
+    assert segs and segs[0].start_s > 0.3
+
+
+def test_voice_turn_end_to_end(loaded, question_wav, config):
+    """espeak speech -> transcript, emotion, reply, and reply audio that whisper reads back."""
+    p = loaded.pipeline
+    r = p.voice_turn(clip_from_file(question_wav, config.audio), [])
+    text = r.user_text.lower()
+    assert "exams next week" in text and "sleep" in text
+    assert r.emotion.text.label in ("fear", "sadness")  # worried words
+    assert r.emotion.prosody is not None and r.emotion.prosody.confidence > 0.3
+    assert len(r.reply_text.split()) >= 3
+    assert r.reply_audio is not None and r.reply_audio.duration_s > 1.0
+    # The spoken reply is real speech: whisper reads words back from it.
+    back = p.stt.transcribe(prepare_audio(r.reply_audio.sample_rate, r.reply_audio.samples, config.audio))
+    reply_words = {w.strip(".,!?'").lower() for w in r.reply_text.split()}
+    heard = {w.strip(".,!?'").lower() for w in back.text.split()}
+    assert len(reply_words & heard) >= 3, (r.reply_text, back.text)
+    assert r.timings.llm > 0 and r.timings.stt > 0 and r.timings.tts > 0
+
+
+def test_silence_file_is_rejected_by_the_pipeline(loaded, tmp_path, config):
+    f = tmp_path / "quiet.wav"
+    rng = np.random.default_rng(1)
+    sf.write(f, rng.normal(0, 0.002, 2 * 16000).astype(np.float32), 16000)
+    with pytest.raises(UserInputError, match="No speech was detected"):
+        loaded.pipeline.voice_turn(clip_from_file(f, config.audio), [])
+
+
+def test_emotion_follows_the_words(loaded):
+    te = loaded.pipeline.text_emotion
+    assert te.classify("I just got the job offer I wanted, I'm so happy!").label == "joy"
+    assert te.classify("My grandfather died and I feel empty.").label == "sadness"
+    assert te.classify("I'm furious that they cancelled my shift again.").label == "anger"
+
+
+def test_prosody_arousal_rises_with_rate_and_pitch(loaded, speech_dir, config):
+    """Same sentence, calm vs agitated rendering: arousal must go up."""
+    sentence = "I really need to talk to you about what happened at work today."
+    readings = {}
+    for name, rate, pitch, amp in [("calm", 120, 30, 60), ("agitated", 240, 80, 180)]:
+        clip = clip_from_file(espeak_wav(speech_dir / f"{name}.wav", sentence, rate, pitch, amp), config.audio)
+        vad = trim_to_speech(loaded.pipeline.vad, clip)
+        readings[name] = loaded.pipeline.prosody.read(vad.speech, len(sentence.split()), vad.speech_s)
+    assert readings["agitated"].arousal > readings["calm"].arousal + 0.3, readings
+    assert readings["calm"].confidence > 0.3
+
+
+def test_tts_voice_follows_the_emotion(loaded):
+    tts, prompts = loaded.pipeline.tts, loaded.pipeline.cfg.prompts
+    text = "Let's take this one step at a time together."
+    sad = tts.synthesize(text, prompts.style("sadness"))
+    joy = tts.synthesize(text, prompts.style("joy"))
+    assert sad.duration_s > joy.duration_s * 1.15  # sadness is spoken more slowly
