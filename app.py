@@ -21,7 +21,7 @@ import gradio as gr  # noqa: E402
 from claritymentor import ui  # noqa: E402
 from claritymentor.config import PROFILES, load_config  # noqa: E402
 from claritymentor.factory import LoadedPipeline, get_pipeline  # noqa: E402
-from claritymentor.session import AROUSAL_SERIES, SessionState  # noqa: E402
+from claritymentor.session import AROUSAL_SERIES, SessionState, timeline_summary  # noqa: E402
 
 logger = logging.getLogger("claritymentor.app")
 
@@ -37,7 +37,7 @@ def build_demo(loaded: LoadedPipeline) -> gr.Blocks:
         gr.Markdown("# ClarityMentor\nTalk to your mentor: record a question (it answers when you stop "
                     "recording) or type one. The mentor listens to *how* you sound as well as what you say.")
         with gr.Row():
-            with gr.Column(scale=3):
+            with gr.Column(scale=3, min_width=520):
                 chat = gr.Chatbot(label="Conversation", height=420, elem_id="chat")
                 with gr.Row():
                     mic = gr.Audio(sources=["microphone", "upload"], type="filepath", format=None,
@@ -53,10 +53,11 @@ def build_demo(loaded: LoadedPipeline) -> gr.Blocks:
                                               label="ClarityMentor adapter (off: base model)")
                     new = gr.Button("New conversation", variant="secondary")
                 notice = gr.Markdown(elem_id="notice")
-            with gr.Column(scale=2):
+            with gr.Column(scale=2, min_width=480):
                 timeline = gr.LinePlot(x="turn", y="score", color="series", color_map=EMOTION_COLORS,
                                        y_lim=[0, 1], title="Emotion timeline", x_title="turn",
-                                       y_title="score", height=260, elem_id="timeline")
+                                       y_title="score", x_axis_format="~g", height=260, elem_id="timeline")
+                summary = gr.Markdown(timeline_summary(SessionState()), elem_id="timeline-summary")
                 last_timing = gr.Markdown(elem_id="last-timing")
                 timings = gr.Dataframe(label="Stage timings per turn (ms)", interactive=False,
                                        elem_id="timings")
@@ -70,7 +71,7 @@ def build_demo(loaded: LoadedPipeline) -> gr.Blocks:
                     history_btn = gr.Button("Show history", size="sm")
                     history_json = gr.JSON(label="History")
 
-        outputs = [state, chat, reply_audio, timeline, timings, last_timing, turn_details, notice]
+        outputs = [state, chat, reply_audio, timeline, summary, timings, last_timing, turn_details, notice]
         voice_fn = functools.partial(ui.voice_turn, loaded)
         text_fn = functools.partial(ui.text_turn, loaded)
         mic.stop_recording(voice_fn, [state, mic, use_adapter], outputs, api_name="voice_turn",

@@ -84,8 +84,7 @@ def chat_messages(state: SessionState) -> list[dict[str, str]]:
     """The conversation in Gradio's messages format, each user turn with its emotion."""
     out: list[dict[str, str]] = []
     for t in state.turns:
-        mark = "🎙️ " if t.source == "voice" else ""
-        out.append({"role": "user", "content": f"{mark}{t.user_text}\n\n<sub>{_emotion_caption(t)}</sub>"})
+        out.append({"role": "user", "content": f"{t.user_text}\n\n<sub>{t.source} · {_emotion_caption(t)}</sub>"})
         reply = t.reply_text
         if t.warnings:
             reply += "\n\n<sub>⚠ " + " ".join(t.warnings) + "</sub>"
@@ -105,14 +104,21 @@ def timeline_frame(state: SessionState) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["turn", "score", "series"])
 
 
-TIMING_COLUMNS = ["turn", "input", "emotion", "vad", "stt", "emotion_ms", "llm", "tts", "total"]
+TIMING_COLUMNS = ["turn", "input", "vad", "stt", "emotion", "llm", "tts", "total"]
 
 
 def timings_frame(state: SessionState) -> pd.DataFrame:
     """Per-turn stage timings in milliseconds."""
-    rows = [[t.index, t.source, t.emotion, t.timings_ms["vad"], t.timings_ms["stt"], t.timings_ms["emotion"],
-             t.timings_ms["llm"], t.timings_ms["tts"], t.timings_ms["total"]] for t in state.turns]
+    rows = [[t.index, t.source] + [t.timings_ms[k] for k in TIMING_COLUMNS[2:]] for t in state.turns]
     return pd.DataFrame(rows, columns=TIMING_COLUMNS)
+
+
+def timeline_summary(state: SessionState, last: int = 6) -> str:
+    """One line under the timeline: the perceived emotion of the recent turns."""
+    if not state.turns:
+        return "No turns yet: the timeline fills in as you talk."
+    steps = [f"{t.index}: **{t.emotion}** {t.confidence:.2f}" for t in state.turns[-last:]]
+    return "Perceived emotion by turn — " + " → ".join(steps)
 
 
 def history_json(state: SessionState) -> dict:

@@ -18,7 +18,7 @@ from claritymentor.audio import clip_from_file
 from claritymentor.errors import UserInputError
 from claritymentor.factory import LoadedPipeline
 from claritymentor.session import (SessionState, add_turn, chat_messages, history_json, timeline_frame,
-                                   timings_frame)
+                                   timeline_summary, timings_frame)
 from claritymentor.types import TurnResult
 
 logger = logging.getLogger(__name__)
@@ -54,7 +54,8 @@ def timings_markdown(result: TurnResult) -> str:
 
 
 def _outputs(state: SessionState, result: TurnResult | None):
-    """(state, chat, reply audio, timeline, timings table, last-turn timings, details, notice)."""
+    """(state, chat, reply audio, timeline, timeline summary, timings table, last-turn timings, details,
+    notice)."""
     audio = None
     notice = ""
     if result is not None:
@@ -68,6 +69,7 @@ def _outputs(state: SessionState, result: TurnResult | None):
         chat_messages(state),
         audio,
         timeline_frame(state),
+        timeline_summary(state),
         timings_frame(state),
         timings_markdown(result) if result else "",
         details(result, state.turns[-1].index) if result else {},

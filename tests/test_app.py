@@ -14,12 +14,14 @@ def client(app_url):
 
 
 def test_voice_then_text_turn_in_one_session(client, question_wav):
-    chat, audio, timeline, timings, last, details, notice = client.predict(
+    chat, audio, timeline, summary, timings, last, details, notice = client.predict(
         handle_file(str(question_wav)), True, api_name="/voice_turn")
     assert "exams next week" in str(chat[0]["content"]).lower()
     assert details["perceived"]["emotion"] and details["voice"] is not None
     assert audio and audio.endswith(".wav")
     assert "LLM" in last
+    assert "1: **" in summary
+    assert len(timings["data"]) == 1
 
     chat, *_ = client.predict("Thanks, that helps. Any tip for the morning of the exam?", True,
                               api_name="/text_turn")

@@ -3,7 +3,7 @@ import copy
 from claritymentor.config import EMOTIONS, FusionConfig
 from claritymentor.fusion import fuse
 from claritymentor.session import (AROUSAL_SERIES, MAX_TURNS, SessionState, add_turn, chat_messages, history_json,
-                                   timeline_frame, timings_frame)
+                                   timeline_frame, timeline_summary, timings_frame)
 from claritymentor.types import ProsodyReading, StageTimings, TextEmotion, TurnResult
 from tests.fakes import scores
 
@@ -43,6 +43,7 @@ def test_timeline_has_every_emotion_per_turn_and_voice_arousal_for_voice_turns()
 def test_timings_table_and_history_json():
     s = add_turn(SessionState(), result(), "m")
     assert timings_frame(s).iloc[0]["llm"] == 500
+    assert "1: **joy**" in timeline_summary(s)
     h = history_json(s)
     assert h["session_id"] == s.session_id and h["turns"][0]["user_text"] == "hello"
 
