@@ -256,10 +256,11 @@ def default_cache_dir() -> Path:
 def load_config(profile: str | None = None, config_dir: str | Path | None = None) -> AppConfig:
     """Load and validate the configuration for ``profile``.
 
-    ``profile`` defaults to the CLARITYMENTOR_PROFILE environment variable, then
-    ``embedded``. Raises ConfigError with what to fix.
+    ``profile`` defaults to the CLARITYMENTOR_PROFILE environment variable, then ``hub`` on
+    a Hugging Face Space, else ``embedded``. Raises ConfigError with what to fix.
     """
-    profile = profile or os.environ.get("CLARITYMENTOR_PROFILE") or "embedded"
+    # On a Hugging Face Space (SPACE_ID is set) the weight packages are not installed: use the hub.
+    profile = profile or os.environ.get("CLARITYMENTOR_PROFILE") or ("hub" if os.environ.get("SPACE_ID") else "embedded")
     if profile not in PROFILES:
         raise ConfigError(f"unknown profile {profile!r}; choose one of {list(PROFILES)}")
     cdir = Path(config_dir or os.environ.get("CLARITYMENTOR_CONFIG_DIR") or DEFAULT_CONFIG_DIR)

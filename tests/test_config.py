@@ -8,6 +8,7 @@ from claritymentor.errors import ConfigError
 
 def test_embedded_profile_is_the_default(monkeypatch):
     monkeypatch.delenv("CLARITYMENTOR_PROFILE", raising=False)
+    monkeypatch.delenv("SPACE_ID", raising=False)
     cfg = load_config()
     assert cfg.profile == "embedded"
     assert cfg.stt.model == "embedded" and cfg.llm.model == "embedded"
@@ -72,3 +73,9 @@ def test_broken_yaml_is_reported(tmp_path):
     (d / "voice_config.yaml").write_text("defaults: [unclosed\n")
     with pytest.raises(ConfigError, match="voice_config.yaml is not valid YAML"):
         load_config("embedded", config_dir=d)
+
+
+def test_space_defaults_to_the_hub_profile(monkeypatch):
+    monkeypatch.delenv("CLARITYMENTOR_PROFILE", raising=False)
+    monkeypatch.setenv("SPACE_ID", "someone/claritymentor")
+    assert load_config().profile == "hub"
