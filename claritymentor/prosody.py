@@ -29,6 +29,7 @@ REF_WORDS_PER_S, UNIT_WORDS_PER_S = 2.6, 0.8
 REF_RANGE_ST, UNIT_RANGE_ST = 6.0, 3.0  # pitch range p10..p90 in semitones
 REF_LEVEL_DB, UNIT_LEVEL_DB = -24.0, 6.0  # RMS level of speech frames, dBFS
 REF_PITCH_HZ, UNIT_PITCH_ST = 150.0, 4.0
+OCTAVE_ERROR_ST = 9.0  # pitch frames further than this from the median are tracking errors
 WEIGHTS = {"rate": 0.3, "range": 0.25, "level": 0.25, "pitch": 0.2}
 
 
@@ -77,8 +78,13 @@ class ProsodyAnalyzer:
             "pause_ratio": float(max(0.0, 1.0 - speech_s / total_s)) if total_s > 0 else 0.0,
         }
         if len(voiced) >= 10:
-            p10, p50, p90 = np.percentile(voiced, [10, 50, 90])
-            feats["pitch_median_hz"] = float(p50)
+            median = float(np.median(voiced))
+            # YIN's octave errors (halving/doubling) would pass for a wide, lively range:
+            # keep frames within OCTAVE_ERROR_ST of the median before measuring the spread.
+            semitones = 12 * np.log2(voiced / median)
+            kept = voiced[np.abs(semitones) <= OCTAVE_ERROR_ST]
+            p10, p90 = np.percentile(kept, [10, 90])
+            feats["pitch_median_hz"] = median
             feats["pitch_range_st"] = float(12 * math.log2(p90 / p10))
         return feats
 
