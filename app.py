@@ -21,12 +21,12 @@ import gradio as gr  # noqa: E402
 from claritymentor import ui  # noqa: E402
 from claritymentor.config import PROFILES, load_config  # noqa: E402
 from claritymentor.factory import LoadedPipeline, get_pipeline  # noqa: E402
-from claritymentor.session import AROUSAL_SERIES, SessionState, timeline_summary  # noqa: E402
+from claritymentor.session import (AROUSAL_SERIES, SERIES_PERCEIVED, SERIES_WORDS, SessionState,  # noqa: E402
+                                   timeline_summary)
 
 logger = logging.getLogger("claritymentor.app")
 
-EMOTION_COLORS = {"anger": "#d62728", "disgust": "#8c564b", "fear": "#9467bd", "joy": "#f2b701",
-                  "neutral": "#7f7f7f", "sadness": "#1f77b4", "surprise": "#2ca02c", AROUSAL_SERIES: "#111111"}
+SERIES_COLORS = {SERIES_PERCEIVED: "#111111", SERIES_WORDS: "#1f77b4", AROUSAL_SERIES: "#f28e2b"}
 
 
 def build_demo(loaded: LoadedPipeline) -> gr.Blocks:
@@ -54,9 +54,10 @@ def build_demo(loaded: LoadedPipeline) -> gr.Blocks:
                     new = gr.Button("New conversation", variant="secondary")
                 notice = gr.Markdown(elem_id="notice")
             with gr.Column(scale=2, min_width=480):
-                timeline = gr.LinePlot(x="turn", y="score", color="series", color_map=EMOTION_COLORS,
+                timeline = gr.LinePlot(x="turn", y="score", color="series", color_map=SERIES_COLORS,
+                                       tooltip=["turn", "series", "label", "score"],
                                        y_lim=[0, 1], title="Emotion timeline", x_title="turn",
-                                       y_title="score", x_axis_format="~g", height=260, elem_id="timeline")
+                                       y_title="intensity (0 calm – 1 strong)", height=260, elem_id="timeline")
                 summary = gr.Markdown(timeline_summary(SessionState()), elem_id="timeline-summary")
                 last_timing = gr.Markdown(elem_id="last-timing")
                 timings = gr.Dataframe(label="Stage timings per turn (ms)", interactive=False,

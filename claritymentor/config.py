@@ -69,7 +69,7 @@ class ProsodyConfig:
 
 @dataclass(frozen=True)
 class FusionConfig:
-    min_confidence: float = 0.35
+    min_confidence: float = 0.5
     arousal_lift_threshold: float = 0.35
     agreement_boost: float = 0.15
     conflict_penalty: float = 0.25

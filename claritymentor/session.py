@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import copy
 import uuid
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
 import pandas as pd
 
-from claritymentor.config import EMOTIONS
 from claritymentor.types import TurnResult
 
 MAX_TURNS = 200  # oldest turns are dropped past this, so a session's memory stays bounded
@@ -92,16 +92,80 @@ def chat_messages(state: SessionState) -> list[dict[str, str]]:
     return out
 
 
+SERIES_PERCEIVED = "perceived (fused)"
+SERIES_WORDS = "words"
+TIMELINE_COLUMNS = ["turn", "score", "series", "label"]
+
+
 def timeline_frame(state: SessionState) -> pd.DataFrame:
-    """Long-form rows (turn, score, series) for the emotion timeline plot: the fused
-    score of each emotion per turn, plus the voice's arousal mapped to 0..1."""
+    """Long-form rows for the timeline plot, one line per channel, as intensities in
+    0..1: the perceived (fused) emotion's confidence (0 when neutral), the words'
+    emotional charge (1 - their neutral score) and, for voice turns, the voice's arousal
+    (0 calm .. 1 agitated). ``label`` names the emotion for the tooltip.
+
+    ``turn`` is a string, so the axis shows whole turns only, zero-padded to a common
+    width so that the plot's ascending order is numeric order ("09" before "10").
+    (Gradio's explicit ``sort`` list lags one update behind the data, hiding the newest
+    turn, so it is not used.)"""
     rows = []
+    width = len(str(state.turns[-1].index)) if state.turns else 1
     for t in state.turns:
-        rows.extend({"turn": t.index, "score": t.scores[e], "series": e} for e in EMOTIONS)
+        turn = str(t.index).zfill(width)
+        rows.append([turn, t.confidence if t.emotion != "neutral" else 0.0, SERIES_PERCEIVED, t.emotion])
+        rows.append([turn, round(1.0 - t.text_scores["neutral"], 3), SERIES_WORDS, t.text_emotion])
         if t.voice:
-            rows.append({"turn": t.index, "score": round((t.voice["arousal"] + 1) / 2, 3),
-                         "series": AROUSAL_SERIES})
-    return pd.DataFrame(rows, columns=["turn", "score", "series"])
+            rows.append([turn, round((t.voice["arousal"] + 1) / 2, 3), AROUSAL_SERIES, t.voice["label"]])
+    return pd.DataFrame(rows, columns=TIMELINE_COLUMNS)
+
+
+MOOD_WORDS = {"anger": "frustrated", "disgust": "put off", "fear": "anxious", "joy": "upbeat",
+              "neutral": "calm", "sadness": "low", "surprise": "surprised"}
+TREND_TURNS = 3  # the "recent" window of the trend
+TREND_DELTA = 0.15  # change in mean intensity that counts as calmer / more stirred up
+
+
+def _intensity(t: TurnRecord) -> float:
+    """How strongly emotional a turn read: the confidence of a non-neutral perceived
+    emotion, averaged with the voice's arousal (0..1) when there is a voice."""
+    value = t.confidence if t.emotion != "neutral" else 0.0
+    if t.voice:
+        value = (value + (t.voice["arousal"] + 1) / 2) / 2
+    return value
+
+
+def session_summary(state: SessionState) -> str:
+    """One line for the whole session, e.g. "mostly anxious (fear in 3 of 5 turns);
+    calmer over the last three turns"."""
+    turns = state.turns
+    if not turns:
+        return "No turns yet: the timeline fills in as you talk."
+    counts = Counter(t.emotion for t in turns)
+    label, n = counts.most_common(1)[0]
+    if n * 2 >= len(turns):
+        mood = f"mostly {MOOD_WORDS[label]} ({label} in {n} of {len(turns)} turns)"
+    else:
+        top = [f"{MOOD_WORDS[e]} ({c})" for e, c in counts.most_common(3)]
+        mood = "mixed: " + ", ".join(top)
+    if len(turns) <= TREND_TURNS:
+        return f"{mood}."
+    recent = [_intensity(t) for t in turns[-TREND_TURNS:]]
+    earlier = [_intensity(t) for t in turns[:-TREND_TURNS]]
+    delta = sum(recent) / len(recent) - sum(earlier) / len(earlier)
+    if delta <= -TREND_DELTA:
+        trend = "calmer over the last three turns"
+    elif delta >= TREND_DELTA:
+        trend = "more stirred up over the last three turns"
+    else:
+        trend = "about the same over the last three turns"
+    return f"{mood}; {trend}."
+
+
+def timeline_summary(state: SessionState, last: int = 6) -> str:
+    """The lines under the timeline: the session summary and the recent turns."""
+    if not state.turns:
+        return session_summary(state)
+    steps = [f"{t.index}: **{t.emotion}** {t.confidence:.2f}" for t in state.turns[-last:]]
+    return f"**Session:** {session_summary(state)}  \nPerceived by turn — " + " → ".join(steps)
 
 
 TIMING_COLUMNS = ["turn", "input", "vad", "stt", "emotion", "llm", "tts", "total"]
@@ -111,14 +175,6 @@ def timings_frame(state: SessionState) -> pd.DataFrame:
     """Per-turn stage timings in milliseconds."""
     rows = [[t.index, t.source] + [t.timings_ms[k] for k in TIMING_COLUMNS[2:]] for t in state.turns]
     return pd.DataFrame(rows, columns=TIMING_COLUMNS)
-
-
-def timeline_summary(state: SessionState, last: int = 6) -> str:
-    """One line under the timeline: the perceived emotion of the recent turns."""
-    if not state.turns:
-        return "No turns yet: the timeline fills in as you talk."
-    steps = [f"{t.index}: **{t.emotion}** {t.confidence:.2f}" for t in state.turns[-last:]]
-    return "Perceived emotion by turn — " + " → ".join(steps)
 
 
 def history_json(state: SessionState) -> dict:

@@ -52,10 +52,10 @@ def test_sad_words_subdued_voice_agree():
 
 
 def test_conflict_lowers_confidence_but_text_keeps_label():
-    r = fuse(TextEmotion(scores("anger", 0.7), "t"), voice(-0.7, 0.8), CFG)
+    r = fuse(TextEmotion(scores("anger", 0.8), "t"), voice(-0.7, 0.8), CFG)
     assert r.rule == "conflict"
     assert r.label == "anger"
-    assert abs(r.confidence - (0.7 - CFG.conflict_penalty * 0.8)) < 1e-3
+    assert abs(r.confidence - (0.8 - CFG.conflict_penalty * 0.8)) < 1e-3
 
 
 def test_low_combined_confidence_gives_neutral():

@@ -1,9 +1,10 @@
 import copy
 
-from claritymentor.config import EMOTIONS, FusionConfig
+from claritymentor.config import FusionConfig
 from claritymentor.fusion import fuse
-from claritymentor.session import (AROUSAL_SERIES, MAX_TURNS, SessionState, add_turn, chat_messages, history_json,
-                                   timeline_frame, timeline_summary, timings_frame)
+from claritymentor.session import (AROUSAL_SERIES, MAX_TURNS, SERIES_PERCEIVED, SERIES_WORDS, SessionState, add_turn,
+                                   chat_messages, history_json, session_summary, timeline_frame, timeline_summary,
+                                   timings_frame)
 from claritymentor.types import ProsodyReading, StageTimings, TextEmotion, TurnResult
 from tests.fakes import scores
 
@@ -32,18 +33,61 @@ def test_chat_shows_each_user_turn_with_its_emotion():
     assert "voice:" not in msgs[2]["content"]
 
 
-def test_timeline_has_every_emotion_per_turn_and_voice_arousal_for_voice_turns():
-    s = add_turn(add_turn(SessionState(), result(), "m"), result(voice=False), "m")
+def test_timeline_shows_fused_and_both_channels_distinguishably():
+    s = add_turn(add_turn(SessionState(), result(label="fear"), "m"), result(label="joy", voice=False), "m")
     df = timeline_frame(s)
-    assert set(df["series"]) == set(EMOTIONS) | {AROUSAL_SERIES}
-    assert len(df[df.turn == 1]) == len(EMOTIONS) + 1 and len(df[df.turn == 2]) == len(EMOTIONS)
+    t1, t2 = df[df.turn == "1"], df[df.turn == "2"]
+    assert set(t1.series) == {SERIES_PERCEIVED, SERIES_WORDS, AROUSAL_SERIES}
+    assert set(t2.series) == {SERIES_PERCEIVED, SERIES_WORDS}  # typed turn: no voice
+    assert t1[t1.series == SERIES_WORDS].label.item() == "fear"
+    assert abs(t1[t1.series == SERIES_WORDS].score.item() - 0.95) < 1e-6  # 1 - neutral score 0.05
+    assert t1[t1.series == AROUSAL_SERIES].score.item() == 0.7  # arousal 0.4 on the 0..1 scale
+
+
+def test_timeline_turn_labels_sort_in_turn_order():
+    s = SessionState()
+    for _ in range(12):
+        s = add_turn(s, result(voice=False), "m")
+    turns = list(dict.fromkeys(timeline_frame(s).turn))
+    assert turns == sorted(turns) and turns[0] == "01" and turns[-1] == "12"
+
+
+def test_neutral_turn_has_zero_perceived_intensity():
+    df = timeline_frame(add_turn(SessionState(), result(label="neutral", voice=False), "m"))
+    assert df[df.series == SERIES_PERCEIVED].score.item() == 0.0
     assert df["score"].between(0, 1).all()
+
+
+def _session(labels_and_arousal):
+    s = SessionState()
+    for label, arousal in labels_and_arousal:
+        prosody = ProsodyReading(arousal, None, 0.8, {})
+        e = fuse(TextEmotion(scores(label, 0.8), "t"), prosody, FusionConfig())
+        s = add_turn(s, TurnResult("voice", "x", "y", e, None, StageTimings()), "m")
+    return s
+
+
+def test_summary_names_the_dominant_mood_and_a_calming_trend():
+    s = _session([("fear", 0.8), ("fear", 0.7), ("fear", 0.6), ("neutral", -0.5), ("neutral", -0.6),
+                  ("neutral", -0.7)])
+    assert session_summary(s) == "mostly anxious (fear in 3 of 6 turns); calmer over the last three turns."
+
+
+def test_summary_sees_a_rising_trend_and_mixed_moods():
+    s = _session([("neutral", -0.5), ("joy", -0.4), ("anger", 0.8), ("anger", 0.8), ("fear", 0.9)])
+    assert session_summary(s).startswith("mixed: frustrated (2)")
+    assert session_summary(s).endswith("more stirred up over the last three turns.")
+
+
+def test_summary_without_a_trend_for_short_sessions():
+    assert session_summary(_session([("sadness", -0.6)])) == "mostly low (sadness in 1 of 1 turns)."
+    assert "No turns yet" in session_summary(SessionState())
 
 
 def test_timings_table_and_history_json():
     s = add_turn(SessionState(), result(), "m")
     assert timings_frame(s).iloc[0]["llm"] == 500
-    assert "1: **joy**" in timeline_summary(s)
+    assert "1: **joy**" in timeline_summary(s) and "**Session:** mostly upbeat" in timeline_summary(s)
     h = history_json(s)
     assert h["session_id"] == s.session_id and h["turns"][0]["user_text"] == "hello"
 
