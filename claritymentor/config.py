@@ -1,7 +1,7 @@
 """Typed, frozen configuration loaded from ``config/*.yaml``.
 
 ``load_config(profile)`` merges ``defaults`` with the chosen profile of
-``voice_config.yaml``, reads ``emotion_prompts.yaml`` and validates both: an unknown
+``voice_config.yaml``, reads ``emotion_prompts.yaml`` and ``safety.yaml`` and validates them: an unknown
 key, a wrong type or a value out of range fails at start with a message that says
 which file and key to fix.
 """
@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from claritymentor.errors import ConfigError
+from claritymentor.safety import SafetyConfig, load_safety_config
 
 EMOTIONS: tuple[str, ...] = ("anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise")
 PROFILES: tuple[str, ...] = ("embedded", "hub")
@@ -132,6 +133,7 @@ class AppConfig:
     llm: LLMConfig
     tts: TTSConfig
     prompts: PromptsConfig
+    safety: SafetyConfig
     cache_dir: str = field(default="")
 
     def resolve(self, path: str) -> Path:
@@ -279,4 +281,7 @@ def load_config(profile: str | None = None, config_dir: str | Path | None = None
     sections = {name: _build(cls, merged.get(name), f"{where}: {name}") for name, cls in _SECTIONS.items()}
     _check_ranges(sections, where)
     prompts = _load_prompts(cdir / "emotion_prompts.yaml")
-    return AppConfig(profile=profile, prompts=prompts, cache_dir=str(default_cache_dir()), **sections)
+    safety = load_safety_config(cdir / "safety.yaml")
+    if safety.voice_emotion not in EMOTIONS:
+        raise ConfigError(f"safety.yaml: voice_emotion {safety.voice_emotion!r} must be one of {list(EMOTIONS)}")
+    return AppConfig(profile=profile, prompts=prompts, safety=safety, cache_dir=str(default_cache_dir()), **sections)

@@ -1,6 +1,9 @@
 """One conversational turn through the stages: VAD -> STT -> emotion (text + prosody,
 fused) -> LLM -> TTS. The stages are passed in; nothing is loaded here.
 
+When the words contain self-harm or suicidal language (``safety.check_crisis``), the
+reply is not left to the small LLM: the configured crisis reply is spoken instead.
+
 Input problems the person can fix raise ``UserInputError``. A non-essential stage that
 fails (prosody, TTS) is logged and reported in ``TurnResult.warnings``; the turn still
 completes.
@@ -19,6 +22,7 @@ from claritymentor.fusion import fuse
 from claritymentor.llm import MentorLLM
 from claritymentor.prompts import build_messages, shape_for_speech
 from claritymentor.prosody import SpeechEmotionModel
+from claritymentor.safety import check_crisis
 from claritymentor.stt import SpeechToText
 from claritymentor.text_emotion import TextEmotionModel
 from claritymentor.tts import TextToSpeech
@@ -100,9 +104,17 @@ class Pipeline:
                  history: Sequence[tuple[str, str]], timings: StageTimings, warnings: list[str],
                  t0: float, use_adapter: bool) -> TurnResult:
         llm_cfg = self.cfg.llm
+        style = self.cfg.prompts.style(emotion.label)
+        crisis = check_crisis(user_text)
         t = time.perf_counter()
-        messages = build_messages(self.cfg.prompts, emotion, history, user_text, llm_cfg.history_turns)
-        reply = shape_for_speech(self.llm.generate(messages, use_adapter=use_adapter), llm_cfg.max_reply_words)
+        if crisis.crisis:
+            logger.warning("crisis language detected (%s): answering with the configured crisis reply",
+                           ", ".join(crisis.matches))
+            reply = self.cfg.safety.reply
+            style = self.cfg.prompts.style(self.cfg.safety.voice_emotion)
+        else:
+            messages = build_messages(self.cfg.prompts, emotion, history, user_text, llm_cfg.history_turns)
+            reply = shape_for_speech(self.llm.generate(messages, use_adapter=use_adapter), llm_cfg.max_reply_words)
         timings.llm = time.perf_counter() - t
         if not reply:
             logger.warning("the LLM returned an empty reply")
@@ -112,11 +124,11 @@ class Pipeline:
         t = time.perf_counter()
         audio = None
         try:
-            audio = self.tts.synthesize(reply, self.cfg.prompts.style(emotion.label))
+            audio = self.tts.synthesize(reply, style)
         except Exception as e:  # non-fatal: the reply is still shown as text
             logger.exception("TTS stage failed")
             warnings.append(f"The reply could not be spoken ({type(e).__name__}: {e}); it is shown as text.")
         timings.tts = time.perf_counter() - t
         timings.total = time.perf_counter() - t0
         return TurnResult(source=source, user_text=user_text, reply_text=reply, emotion=emotion,
-                          reply_audio=audio, timings=timings, warnings=tuple(warnings))
+                          reply_audio=audio, timings=timings, warnings=tuple(warnings), crisis=crisis.matches)

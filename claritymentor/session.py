@@ -40,6 +40,7 @@ class TurnRecord:
     spoken: bool
     model: str
     at: str
+    crisis: list[str] = field(default_factory=list)  # crisis-language families found in this turn
 
 
 @dataclass
@@ -66,8 +67,8 @@ def add_turn(state: SessionState | None, result: TurnResult, model: str) -> Sess
         emotion=e.label, confidence=e.confidence, rule=e.rule, scores=dict(e.scores),
         text_emotion=e.text.label, text_scores={k: round(v, 4) for k, v in e.text.scores.items()},
         voice=voice, timings_ms=result.timings.as_ms(), warnings=list(result.warnings),
-        spoken=result.reply_audio is not None, model=model,
-        at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        spoken=result.reply_audio is not None, model="crisis reply (config/safety.yaml)" if result.crisis else model,
+        at=datetime.now(timezone.utc).isoformat(timespec="seconds"), crisis=list(result.crisis),
     ))
     del new.turns[:-MAX_TURNS]
     return new
@@ -80,12 +81,19 @@ def _emotion_caption(t: TurnRecord) -> str:
     return " · ".join(parts)
 
 
-def chat_messages(state: SessionState) -> list[dict[str, str]]:
-    """The conversation in Gradio's messages format, each user turn with its emotion."""
+CRISIS_MARK = "⚠ crisis support"
+
+
+def chat_messages(state: SessionState, resources: str = "") -> list[dict[str, str]]:
+    """The conversation in Gradio's messages format, each user turn with its emotion;
+    a crisis turn is marked and its reply carries ``resources``."""
     out: list[dict[str, str]] = []
     for t in state.turns:
-        out.append({"role": "user", "content": f"{t.user_text}\n\n<sub>{t.source} · {_emotion_caption(t)}</sub>"})
+        mark = f"**{CRISIS_MARK}** · " if t.crisis else ""
+        out.append({"role": "user", "content": f"{t.user_text}\n\n<sub>{mark}{t.source} · {_emotion_caption(t)}</sub>"})
         reply = t.reply_text
+        if t.crisis and resources:
+            reply += f"\n\n**{resources}**"
         if t.warnings:
             reply += "\n\n<sub>⚠ " + " ".join(t.warnings) + "</sub>"
         out.append({"role": "assistant", "content": reply})

@@ -132,3 +132,4 @@ class TurnResult:
     reply_audio: SpeechAudio | None
     timings: StageTimings
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    crisis: tuple[str, ...] = ()  # crisis-language pattern families found; empty when none

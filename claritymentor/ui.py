@@ -17,7 +17,7 @@ from claritymentor import __version__
 from claritymentor.audio import clip_from_file
 from claritymentor.errors import UserInputError
 from claritymentor.factory import LoadedPipeline
-from claritymentor.session import (SessionState, add_turn, chat_messages, history_json, timeline_frame,
+from claritymentor.session import (CRISIS_MARK, SessionState, add_turn, chat_messages, history_json, timeline_frame,
                                    timeline_summary, timings_frame)
 from claritymentor.types import TurnResult
 
@@ -44,6 +44,7 @@ def details(result: TurnResult, turn_index: int) -> dict:
             "confidence": e.prosody.confidence, "features": e.prosody.features},
         "timings_ms": result.timings.as_ms(),
         "warnings": list(result.warnings),
+        "crisis": list(result.crisis),
     }
 
 
@@ -53,7 +54,7 @@ def timings_markdown(result: TurnResult) -> str:
                                                for k in STAGE_LABELS)
 
 
-def _outputs(state: SessionState, result: TurnResult | None):
+def _outputs(state: SessionState, result: TurnResult | None, resources: str = ""):
     """(state, chat, reply audio, timeline, timeline summary, timings table, last-turn timings, details,
     notice)."""
     audio = None
@@ -64,9 +65,11 @@ def _outputs(state: SessionState, result: TurnResult | None):
         for w in result.warnings:
             gr.Warning(w)
         notice = "⚠ " + " ".join(result.warnings) if result.warnings else ""
+        if result.crisis:
+            notice = f"### {CRISIS_MARK}\n{resources}\n\n{notice}".strip()
     return (
         state,
-        chat_messages(state),
+        chat_messages(state, resources),
         audio,
         timeline_frame(state),
         timeline_summary(state),
@@ -88,7 +91,8 @@ def voice_turn(loaded: LoadedPipeline, state: SessionState | None, audio_path: s
     except UserInputError as e:
         logger.info("voice turn rejected: %s", e)
         raise gr.Error(str(e), title="Could not use that recording") from e
-    return _outputs(add_turn(state, result, _model_label(loaded, use_adapter)), result)
+    return _outputs(add_turn(state, result, _model_label(loaded, use_adapter)), result,
+                    loaded.pipeline.cfg.safety.resources)
 
 
 def text_turn(loaded: LoadedPipeline, state: SessionState | None, text: str | None, use_adapter: bool = True):
@@ -99,7 +103,8 @@ def text_turn(loaded: LoadedPipeline, state: SessionState | None, text: str | No
     except UserInputError as e:
         logger.info("text turn rejected: %s", e)
         raise gr.Error(str(e), title="Nothing to send") from e
-    return _outputs(add_turn(state, result, _model_label(loaded, use_adapter)), result)
+    return _outputs(add_turn(state, result, _model_label(loaded, use_adapter)), result,
+                    loaded.pipeline.cfg.safety.resources)
 
 
 def new_conversation():

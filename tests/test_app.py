@@ -69,3 +69,12 @@ def test_health(client):
     assert [m["stage"] for m in h["models"]] == ["vad", "speech-to-text", "text emotion", "speech emotion",
                                                  "llm", "tts"]
     assert h["versions"]["faster-whisper"] != "not installed"
+
+
+def test_crisis_turn_is_marked_and_shows_resources(app_url):
+    c = Client(app_url, verbose=False)
+    chat, audio, timeline, summary, timings, last, details, notice = c.predict(
+        "I don't want to wake up tomorrow.", True, api_name="/text_turn")
+    assert details["crisis"] and "crisis support" in notice and "findahelpline.com" in notice
+    assert "emergency number" in str(chat[-1]["content"]) and audio
+    assert c.predict(api_name="/history")["turns"][0]["crisis"]

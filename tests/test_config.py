@@ -35,7 +35,7 @@ def test_unknown_profile_lists_choices():
 
 
 def _config_copy(tmp_path):
-    for f in ("voice_config.yaml", "emotion_prompts.yaml"):
+    for f in ("voice_config.yaml", "emotion_prompts.yaml", "safety.yaml"):
         shutil.copy(DEFAULT_CONFIG_DIR / f, tmp_path / f)
     return tmp_path
 
