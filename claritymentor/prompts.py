@@ -17,9 +17,9 @@ _EMOJI = re.compile(
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
-def system_prompt(prompts: PromptsConfig, emotion: FusedEmotion) -> str:
-    """Persona plus the guidance for the perceived emotion."""
-    style = prompts.style(emotion.label)
+def system_prompt(prompts: PromptsConfig, emotion: str) -> str:
+    """Persona plus the guidance for the perceived emotion (a label)."""
+    style = prompts.style(emotion)
     return f"{prompts.persona}\n\n{style.guidance}"
 
 
@@ -31,7 +31,7 @@ def build_messages(
     history_turns: int,
 ) -> list[dict[str, str]]:
     """Chat messages for the LLM: system, the last ``history_turns`` exchanges, the new turn."""
-    messages = [{"role": "system", "content": system_prompt(prompts, emotion)}]
+    messages = [{"role": "system", "content": system_prompt(prompts, emotion.label)}]
     recent = list(history)[-history_turns:] if history_turns > 0 else []
     for user, reply in recent:
         messages.append({"role": "user", "content": user})

@@ -11,7 +11,7 @@ def emotion(label):
 
 
 def test_system_prompt_has_persona_and_the_emotions_guidance(config):
-    prompt = system_prompt(config.prompts, emotion("sadness"))
+    prompt = system_prompt(config.prompts, "sadness")
     assert prompt.startswith("You are ClarityMentor")
     assert config.prompts.style("sadness").guidance in prompt
     assert config.prompts.style("joy").guidance not in prompt

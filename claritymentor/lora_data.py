@@ -1,0 +1,39 @@
+"""Turn mentor dialogues into training / evaluation examples for the LoRA adapter, in
+exactly the prompt format the app uses at run time (persona + emotion guidance +
+history), so what the adapter learns is what the app asks."""
+
+from __future__ import annotations
+
+from claritymentor.config import PromptsConfig
+from claritymentor.mentor_data import Dialogue
+from claritymentor.prompts import system_prompt
+
+LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj")
+MAX_TOKENS = 512
+
+
+def reply_prompts(prompts: PromptsConfig, dialogue: Dialogue) -> list[tuple[list[dict[str, str]], str]]:
+    """(chat messages up to a mentor reply, that reply) for every mentor turn."""
+    system = {"role": "system", "content": system_prompt(prompts, dialogue.emotion)}
+    out = []
+    history: list[dict[str, str]] = []
+    for role, text in dialogue.turns:
+        if role == "assistant":
+            out.append(([system, *history], text))
+        history.append({"role": role, "content": text})
+    return out
+
+
+def encode_examples(tok, prompts: PromptsConfig, dialogues: list[Dialogue]) -> list[tuple[list[int], list[int]]]:
+    """(input ids, labels) pairs; labels are -100 except on the reply and its end token."""
+    end = tok.eos_token or ""
+    out = []
+    for d in dialogues:
+        for messages, reply in reply_prompts(prompts, d):
+            prompt = tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+            p_ids = tok(prompt, add_special_tokens=False)["input_ids"]
+            r_ids = tok(reply + end, add_special_tokens=False)["input_ids"]
+            ids = (p_ids + r_ids)[-MAX_TOKENS:]
+            labels = ([-100] * len(p_ids) + r_ids)[-MAX_TOKENS:]
+            out.append((ids, labels))
+    return out

@@ -1,0 +1,108 @@
+"""Base model vs ClarityMentor adapter on the held-out mentor dialogues.
+
+Prints, for each: mean loss and perplexity of the reference replies (teacher-forced,
+reply tokens only), and on replies generated greedily with the app's settings: median
+length in words, share with markdown / lists / emoji, share ending with a question or
+containing a concrete next step. Writes the figures to the adapter's model card.
+
+    .venv/bin/python scripts/eval_lora.py [--adapter models/claritymentor-lora] [--generate 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import re
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from claritymentor.config import ROOT, load_config  # noqa: E402
+from claritymentor.llm import TransformersLLM  # noqa: E402
+from claritymentor.lora_data import encode_examples, reply_prompts  # noqa: E402
+from claritymentor.mentor_data import load_dialogues, split  # noqa: E402
+
+logger = logging.getLogger("eval_lora")
+MARKDOWN_OR_LIST = re.compile(r"(\*\*|__|`|^\s*#|^\s*(?:[-*+•]|\d+[.)])\s+)", re.MULTILINE)
+EMOJI = re.compile("[\U0001f000-\U0001faff\U00002600-\U000027bf]")
+NEXT_STEP = re.compile(r"\b(try|write|send|ask|book|plan|pick|choose|list|set|start|take|spend|make|talk|tell|"
+                       r"contact|check|practise|practice|schedule|call|email|message|note|give yourself|focus on|"
+                       r"this week|tonight|today|tomorrow)\b", re.IGNORECASE)
+
+
+def reply_loss(model, examples) -> float:
+    import torch
+
+    total, count = 0.0, 0
+    with torch.inference_mode():
+        for ids, labels in examples:
+            out = model(input_ids=torch.tensor([ids]), labels=torch.tensor([labels]))
+            n = sum(1 for x in labels[1:] if x != -100)  # tokens the loss is averaged over
+            total += out.loss.item() * n
+            count += n
+    return total / count
+
+
+def style_figures(replies: list[str]) -> dict[str, float]:
+    return {
+        "median_words": statistics.median(len(r.split()) for r in replies),
+        "share_markdown_list_emoji": sum(bool(MARKDOWN_OR_LIST.search(r) or EMOJI.search(r)) for r in replies)
+        / len(replies),
+        "share_question_or_next_step": sum(r.rstrip().endswith("?") or bool(NEXT_STEP.search(r)) for r in replies)
+        / len(replies),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--adapter", default=str(ROOT / "models" / "claritymentor-lora"))
+    ap.add_argument("--generate", type=int, default=40, help="held-out prompts to generate replies for")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    import torch
+
+    torch.set_num_threads(2)
+    cfg = load_config("embedded")
+    llm = TransformersLLM.load(cfg.llm, Path(cfg.cache_dir), Path(args.adapter))
+    if not llm.adapter:
+        raise SystemExit(f"no adapter for {llm.base_id} at {args.adapter}: train one with scripts/train_lora.py")
+    _, held = split(load_dialogues())
+    examples = encode_examples(llm._tok, cfg.prompts, held)
+    results = {}
+    for name, use_adapter in (("base", False), ("claritymentor", True)):
+        model = llm._model
+        if use_adapter:
+            loss = reply_loss(model, examples)
+        else:
+            with model.disable_adapter():
+                loss = reply_loss(model, examples)
+        prompts = [p for d in held for p in reply_prompts(cfg.prompts, d)][: args.generate]
+        replies = [llm.generate(messages, use_adapter=use_adapter) for messages, _ in prompts]
+        results[name] = {"loss": round(loss, 4), "perplexity": round(math.exp(loss), 2),
+                         **{k: round(v, 3) for k, v in style_figures(replies).items()},
+                         "example": replies[0]}
+        logger.info("%s: %s", name, {k: v for k, v in results[name].items() if k != "example"})
+    base, tuned = results["base"], results["claritymentor"]
+    drop = 1 - tuned["perplexity"] / base["perplexity"]
+    summary = {"held_out_dialogues": len(held), "held_out_replies": len(examples), "generated": args.generate,
+               "perplexity_reduction": round(drop, 3), **results}
+    print(json.dumps(summary, indent=2))
+    (Path(args.adapter) / "evaluation.json").write_text(json.dumps(summary, indent=2))
+    print(f"\nheld-out perplexity: base {base['perplexity']} -> ClarityMentor {tuned['perplexity']} "
+          f"({drop:.0%} lower; target >= 20%)")
+    print(f"free of markdown/lists/emoji: base {1 - base['share_markdown_list_emoji']:.0%}, "
+          f"ClarityMentor {1 - tuned['share_markdown_list_emoji']:.0%} (target >= 95%)")
+    print(f"median reply length: base {base['median_words']} words, ClarityMentor {tuned['median_words']} "
+          f"(target 25-70)")
+    print(f"question or next step: base {base['share_question_or_next_step']:.0%}, "
+          f"ClarityMentor {tuned['share_question_or_next_step']:.0%}")
+
+
+if __name__ == "__main__":
+    main()

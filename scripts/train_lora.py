@@ -1,0 +1,110 @@
+"""Train the ClarityMentor LoRA adapter on SmolLM2-135M-Instruct (the embedded base).
+
+Each mentor reply in data/mentor (training split) becomes one example: the runtime
+prompt (persona + the emotion's guidance + the earlier turns) and, as the only tokens
+with a loss, the reply. Runs on a 2-core CPU in minutes, seeded.
+
+    .venv/bin/python scripts/train_lora.py [--epochs 3] [--out models/claritymentor-lora]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from claritymentor.config import ROOT, load_config  # noqa: E402
+from claritymentor.lora_data import LORA_TARGETS, encode_examples  # noqa: E402
+from claritymentor.llm import EMBEDDED_BASE_ID, load_base  # noqa: E402
+from claritymentor.mentor_data import load_dialogues, split  # noqa: E402
+
+logger = logging.getLogger("train_lora")
+
+
+def main() -> None:
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--rank", type=int, default=16)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--out", default=str(ROOT / "models" / "claritymentor-lora"))
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(2)
+
+    cfg = load_config("embedded")
+    model, tok, base_id = load_base(cfg.llm, Path(cfg.cache_dir))
+    assert base_id == EMBEDDED_BASE_ID
+    train, held = split(load_dialogues())
+    examples = encode_examples(tok, cfg.prompts, train)
+    logger.info("training on %d replies from %d dialogues (%d dialogues held out)", len(examples), len(train),
+                len(held))
+
+    lora = LoraConfig(r=args.rank, lora_alpha=2 * args.rank, lora_dropout=0.05, target_modules=list(LORA_TARGETS),
+                      task_type="CAUSAL_LM")
+    model = get_peft_model(model, lora)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    logger.info("LoRA r=%d on %s: %d trainable parameters", args.rank, ",".join(LORA_TARGETS), trainable)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.0)
+    steps_per_epoch = (len(examples) + args.batch - 1) // args.batch
+    total = steps_per_epoch * args.epochs
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 10) * max(0.0, 1 - s / total))
+    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+    model.train()
+    step, t0 = 0, time.time()
+    for epoch in range(args.epochs):
+        order = list(range(len(examples)))
+        random.shuffle(order)
+        running = 0.0
+        for b in range(0, len(order), args.batch):
+            batch = [examples[i] for i in order[b:b + args.batch]]
+            width = max(len(ids) for ids, _ in batch)
+            ids = torch.full((len(batch), width), pad)
+            labels = torch.full((len(batch), width), -100)
+            mask = torch.zeros((len(batch), width), dtype=torch.long)
+            for i, (x, y) in enumerate(batch):
+                ids[i, :len(x)] = torch.tensor(x)
+                labels[i, :len(y)] = torch.tensor(y)
+                mask[i, :len(x)] = 1
+            loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            opt.zero_grad()
+            step += 1
+            running += loss.item()
+            if step % 10 == 0 or step == total:
+                logger.info("epoch %d step %d/%d loss %.3f (%.0f s)", epoch + 1, step, total,
+                            running / ((b // args.batch) + 1), time.time() - t0)
+    out = Path(args.out)
+    model.save_pretrained(out)
+    # The adapter names its base by hub id, so start-up can check it matches the loaded LLM.
+    cfg_path = out / "adapter_config.json"
+    adapter_cfg = json.loads(cfg_path.read_text())
+    adapter_cfg["base_model_name_or_path"] = EMBEDDED_BASE_ID
+    cfg_path.write_text(json.dumps(adapter_cfg, indent=2))
+    meta = {"base": EMBEDDED_BASE_ID, "epochs": args.epochs, "lr": args.lr, "rank": args.rank, "alpha": 2 * args.rank,
+            "dropout": 0.05, "batch": args.batch, "seed": args.seed, "targets": list(LORA_TARGETS),
+            "train_dialogues": len(train), "train_replies": len(examples), "held_out_dialogues": len(held),
+            "trainable_parameters": trainable, "train_seconds": round(time.time() - t0, 1)}
+    (out / "training.json").write_text(json.dumps(meta, indent=2))
+    logger.info("wrote %s in %.0f s; now run scripts/eval_lora.py", out, time.time() - t0)
+
+
+if __name__ == "__main__":
+    main()
