@@ -2,8 +2,9 @@
 so the first piece can be synthesised while the LLM is still writing the rest.
 
 Rules: a sentence ends at . ! ? followed by a space, except after a known abbreviation
-("Dr.", "e.g.") or an initial ("U.S."); a decimal point ("3.5") is never an end,
-because no space follows it. A clause (, ; : or a dash) ends a piece only when the piece
+("Dr.", "e.g."), an initial ("U.S.") or a list number at the start of a line; a decimal
+point ("3.5") is never an end, because no space follows it. A line break ends a piece
+(list items, headings). A clause (, ; : or a dash) ends a piece only when the piece
 already has enough words: few for the first piece (the sooner the first audio, the
 better), more afterwards (fewer, more natural pieces). Text without punctuation is cut
 at a word boundary once it reaches ``max_words``.
@@ -21,9 +22,13 @@ _CLAUSE_END = re.compile(r"(?:[,;:]|\s[-–—])(?=\s)")
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:
-    """True when the '.' at ``dot`` closes an abbreviation or an initial, not a sentence."""
+    """True when the '.' at ``dot`` closes an abbreviation, an initial or a list number
+    at the start of a line ("2. Then rest"), not a sentence."""
     if text[dot] != ".":
         return False
+    line = text[text.rfind("\n", 0, dot) + 1:dot]
+    if line.strip().isdigit():
+        return True
     word = re.search(r"([A-Za-z][A-Za-z.]*)$", text[:dot])
     if not word:
         return False
@@ -56,8 +61,9 @@ class SpeechChunker:
         bounds = [(m.end(), "sentence") for m in _SENTENCE_END.finditer(self._buf)
                   if not _is_abbreviation(self._buf, m.start())]
         bounds += [(m.end(), "clause") for m in _CLAUSE_END.finditer(self._buf)]
+        bounds += [(m.end(), "line") for m in re.finditer(r"\S[^\S\n]*\n", self._buf)]  # a line break
         for end, kind in sorted(bounds):
-            if kind == "sentence" or len(self._buf[:end].split()) >= self._min():
+            if kind != "clause" or len(self._buf[:end].split()) >= self._min():
                 return self._cut(end)
         words = self._buf.split()
         if len(words) > self.max_words:  # no usable punctuation: cut at a word boundary

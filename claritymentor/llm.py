@@ -14,6 +14,7 @@ import logging
 import shutil
 import threading
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Protocol
 
 from claritymentor.config import LLMConfig
@@ -31,6 +32,11 @@ class MentorLLM(Protocol):
     def generate(self, messages: list[dict[str, str]], use_adapter: bool = True,
                  max_new_tokens: int | None = None) -> str:
         """The assistant's reply to the chat ``messages``."""
+        ...
+
+    def stream(self, messages: list[dict[str, str]], use_adapter: bool = True,
+               stop: threading.Event | None = None) -> Iterator[str]:
+        """The reply as text deltas, as they are generated; setting ``stop`` ends it early."""
         ...
 
 
@@ -126,24 +132,65 @@ class TransformersLLM:
             adapter = adapter_dir.name
         return cls(model, tok, cfg, base_id, adapter)
 
-    def generate(self, messages: list[dict[str, str]], use_adapter: bool = True,
-                 max_new_tokens: int | None = None) -> str:
-        import contextlib
-
-        import torch
-
+    def _generate_kwargs(self, messages: list[dict[str, str]], max_new_tokens: int | None) -> dict:
         enc = self._tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
                                             return_dict=True)
         sample = self._cfg.temperature > 0
-        kwargs = dict(max_new_tokens=max_new_tokens or self._cfg.max_new_tokens, do_sample=sample,
+        kwargs = dict(**enc, max_new_tokens=max_new_tokens or self._cfg.max_new_tokens, do_sample=sample,
                       repetition_penalty=self._cfg.repetition_penalty,
                       pad_token_id=self._tok.pad_token_id or self._tok.eos_token_id)
         if sample:
             kwargs["temperature"] = self._cfg.temperature
+        return kwargs
+
+    def _run(self, kwargs: dict, use_adapter: bool):
+        import contextlib
+
+        import torch
+
         base_only = self.adapter is not None and not use_adapter
         with self._lock, torch.inference_mode():
             ctx = self._model.disable_adapter() if base_only else contextlib.nullcontext()
             with ctx:
-                out = self._model.generate(**enc, **kwargs)
-        new = out[0, enc["input_ids"].shape[1]:]
+                return self._model.generate(**kwargs)
+
+    def generate(self, messages: list[dict[str, str]], use_adapter: bool = True,
+                 max_new_tokens: int | None = None) -> str:
+        kwargs = self._generate_kwargs(messages, max_new_tokens)
+        out = self._run(kwargs, use_adapter)
+        new = out[0, kwargs["input_ids"].shape[1]:]
         return self._tok.decode(new, skip_special_tokens=True).strip()
+
+    def stream(self, messages: list[dict[str, str]], use_adapter: bool = True,
+               stop: threading.Event | None = None) -> Iterator[str]:
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+        stop = stop or threading.Event()
+
+        class _Stop(StoppingCriteria):
+            def __call__(self, input_ids, scores, **kw):
+                return stop.is_set()
+
+        kwargs = self._generate_kwargs(messages, None)
+        streamer = TextIteratorStreamer(self._tok, skip_prompt=True, skip_special_tokens=True, timeout=120)
+        kwargs.update(streamer=streamer, stopping_criteria=StoppingCriteriaList([_Stop()]))
+        errors: list[BaseException] = []
+
+        def work():
+            try:
+                self._run(kwargs, use_adapter)
+            except BaseException as e:  # surfaced in the consumer below
+                errors.append(e)
+                streamer.end()
+
+        thread = threading.Thread(target=work, name="llm-stream", daemon=True)
+        thread.start()
+        try:
+            for delta in streamer:
+                if delta:
+                    yield delta
+        finally:
+            stop.set()  # the consumer left early (cap reached, barge-in): end generation
+            thread.join()
+        if errors:
+            raise errors[0]

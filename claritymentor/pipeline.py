@@ -1,6 +1,12 @@
 """One conversational turn through the stages: VAD -> STT -> emotion (text + prosody,
 fused) -> LLM -> TTS. The stages are passed in; nothing is loaded here.
 
+The reply streams: LLM tokens are cut into sentences and clauses (``SpeechChunker``) and
+each piece is synthesised as soon as it completes, while the LLM goes on writing the
+next one, so the first audio is ready long before the reply is finished. The
+``*_stream`` methods yield ``Heard``, ``ReplyPiece`` ... and a final ``TurnDone``;
+``voice_turn`` / ``text_turn`` consume the same stream and return the ``TurnResult``.
+
 When the words contain self-harm or suicidal language (``safety.check_crisis``), the
 reply is not left to the small LLM: the configured crisis reply is spoken instead.
 
@@ -12,27 +18,47 @@ completes.
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
+from claritymentor.chunking import SpeechChunker
 from claritymentor.config import AppConfig
 from claritymentor.errors import UserInputError
 from claritymentor.fusion import fuse
 from claritymentor.llm import MentorLLM
-from claritymentor.prompts import build_messages, shape_for_speech
+from claritymentor.prompts import build_messages, clean_for_speech
 from claritymentor.prosody import SpeechEmotionModel
 from claritymentor.safety import check_crisis
 from claritymentor.stt import SpeechToText
 from claritymentor.text_emotion import TextEmotionModel
 from claritymentor.tts import TextToSpeech
-from claritymentor.types import AudioClip, FusedEmotion, ProsodyReading, StageTimings, TurnResult
+from claritymentor.types import (AudioClip, FusedEmotion, Heard, ProsodyReading, ReplyPiece, SpeechAudio,
+                                 StageTimings, TurnDone, TurnResult)
 from claritymentor.vad import VoiceActivityDetector, trim_to_speech
 
 logger = logging.getLogger(__name__)
 
 MAX_TEXT_CHARS = 2000
 EMPTY_REPLY_FALLBACK = "I'm here and listening. Could you tell me a little more about that?"
+TurnEvent = Heard | ReplyPiece | TurnDone
+
+
+class _Clock:
+    """Milliseconds since the turn started (the end of the person's speech)."""
+
+    def __init__(self):
+        self.t0 = time.perf_counter()
+        self.marks: dict[str, int] = {}
+
+    def since(self, t: float) -> float:
+        return time.perf_counter() - t
+
+    def mark(self, name: str) -> None:
+        self.marks.setdefault(name, int(round((time.perf_counter() - self.t0) * 1000)))
 
 
 @dataclass
@@ -47,15 +73,26 @@ class Pipeline:
     llm: MentorLLM
     tts: TextToSpeech
 
+    # -- whole turns -------------------------------------------------------------------
     def voice_turn(self, clip: AudioClip, history: Sequence[tuple[str, str]],
                    use_adapter: bool = True) -> TurnResult:
         """A turn from a checked audio clip (see ``audio.prepare_audio``)."""
-        t0 = time.perf_counter()
+        return _result(self.voice_turn_stream(clip, history, use_adapter))
+
+    def text_turn(self, text: str, history: Sequence[tuple[str, str]], use_adapter: bool = True) -> TurnResult:
+        """A typed turn: the words alone decide the emotion."""
+        return _result(self.text_turn_stream(text, history, use_adapter))
+
+    # -- streamed turns ----------------------------------------------------------------
+    def voice_turn_stream(self, clip: AudioClip, history: Sequence[tuple[str, str]], use_adapter: bool = True,
+                          stop: threading.Event | None = None) -> Iterator[TurnEvent]:
+        """Events of a spoken turn; input errors are raised before the first event."""
+        clock = _Clock()
         timings = StageTimings()
         warnings = list(clip.warnings)
 
         vad = trim_to_speech(self.vad, clip)
-        timings.vad = time.perf_counter() - t0
+        timings.vad = clock.since(clock.t0)
         if not vad.segments:
             raise UserInputError("No speech was detected in the recording. Please speak clearly and try again.")
         if vad.speech_s < self.cfg.audio.min_speech_s:
@@ -65,7 +102,8 @@ class Pipeline:
 
         t = time.perf_counter()
         transcript = self.stt.transcribe(vad.speech)
-        timings.stt = time.perf_counter() - t
+        timings.stt = clock.since(t)
+        clock.mark("stt_done")
         if not transcript.text.strip():
             raise UserInputError("No words could be made out. Please speak a little closer to the microphone.")
 
@@ -73,12 +111,15 @@ class Pipeline:
         text_reading = self.text_emotion.classify(transcript.text)
         prosody = self._read_prosody(vad.speech, transcript.text, vad.speech_s, warnings)
         emotion = fuse(text_reading, prosody, self.cfg.fusion)
-        timings.emotion = time.perf_counter() - t
-        return self._respond("voice", transcript.text, emotion, history, timings, warnings, t0, use_adapter)
+        timings.emotion = clock.since(t)
+        clock.mark("emotion_done")
+        yield Heard(transcript.text, emotion)
+        yield from self._respond("voice", transcript.text, emotion, history, timings, warnings, clock,
+                                 use_adapter, stop)
 
-    def text_turn(self, text: str, history: Sequence[tuple[str, str]], use_adapter: bool = True) -> TurnResult:
-        """A typed turn: the words alone decide the emotion."""
-        t0 = time.perf_counter()
+    def text_turn_stream(self, text: str, history: Sequence[tuple[str, str]], use_adapter: bool = True,
+                         stop: threading.Event | None = None) -> Iterator[TurnEvent]:
+        clock = _Clock()
         text = (text or "").strip()
         if not text:
             raise UserInputError("The message is empty. Type something to the mentor first.")
@@ -86,9 +127,12 @@ class Pipeline:
             raise UserInputError(f"The message is {len(text)} characters; please keep it under {MAX_TEXT_CHARS}.")
         timings = StageTimings()
         emotion = fuse(self.text_emotion.classify(text), None, self.cfg.fusion)
-        timings.emotion = time.perf_counter() - t0
-        return self._respond("text", text, emotion, history, timings, [], t0, use_adapter)
+        timings.emotion = clock.since(clock.t0)
+        clock.mark("emotion_done")
+        yield Heard(text, emotion)
+        yield from self._respond("text", text, emotion, history, timings, [], clock, use_adapter, stop)
 
+    # -- stages ------------------------------------------------------------------------
     def _read_prosody(self, speech: AudioClip, text: str, speech_s: float,
                       warnings: list[str]) -> ProsodyReading | None:
         if self.prosody is None:
@@ -100,35 +144,96 @@ class Pipeline:
             warnings.append(f"Speech emotion could not be read ({type(e).__name__}); using the words only.")
             return None
 
-    def _respond(self, source: str, user_text: str, emotion: FusedEmotion,
-                 history: Sequence[tuple[str, str]], timings: StageTimings, warnings: list[str],
-                 t0: float, use_adapter: bool) -> TurnResult:
-        llm_cfg = self.cfg.llm
-        style = self.cfg.prompts.style(emotion.label)
+    def _reply_deltas(self, user_text: str, emotion: FusedEmotion, history: Sequence[tuple[str, str]],
+                      use_adapter: bool, stop: threading.Event) -> tuple[Iterator[str], str, bool]:
+        """(text deltas, voice emotion, crisis families) for the reply."""
         crisis = check_crisis(user_text)
-        t = time.perf_counter()
         if crisis.crisis:
             logger.warning("crisis language detected (%s): answering with the configured crisis reply",
                            ", ".join(crisis.matches))
-            reply = self.cfg.safety.reply
-            style = self.cfg.prompts.style(self.cfg.safety.voice_emotion)
-        else:
-            messages = build_messages(self.cfg.prompts, emotion, history, user_text, llm_cfg.history_turns)
-            reply = shape_for_speech(self.llm.generate(messages, use_adapter=use_adapter), llm_cfg.max_reply_words)
-        timings.llm = time.perf_counter() - t
+            return iter([self.cfg.safety.reply]), self.cfg.safety.voice_emotion, crisis.matches
+        messages = build_messages(self.cfg.prompts, emotion, history, user_text, self.cfg.llm.history_turns)
+        return self.llm.stream(messages, use_adapter=use_adapter, stop=stop), emotion.label, ()
+
+    def _speak(self, text: str, style, warnings: list[str]) -> SpeechAudio | None:
+        try:
+            return self.tts.synthesize(text, style)
+        except Exception as e:  # non-fatal: the reply is still shown as text
+            logger.exception("TTS stage failed")
+            if not any(w.startswith("The reply could not be spoken") for w in warnings):
+                warnings.append(f"The reply could not be spoken ({type(e).__name__}: {e}); it is shown as text.")
+            return None
+
+    def _respond(self, source: str, user_text: str, emotion: FusedEmotion, history: Sequence[tuple[str, str]],
+                 timings: StageTimings, warnings: list[str], clock: _Clock, use_adapter: bool,
+                 stop: threading.Event | None) -> Iterator[TurnEvent]:
+        stop = stop or threading.Event()
+        max_words = self.cfg.llm.max_reply_words
+        deltas, voice_emotion, crisis = self._reply_deltas(user_text, emotion, history, use_adapter, stop)
+        style = self.cfg.prompts.style(voice_emotion)
+        chunker = SpeechChunker()
+        spoken: list[str] = []
+        audio: list[SpeechAudio] = []
+        t_llm = time.perf_counter()
+
+        def speak(pieces: list[str]) -> Iterator[ReplyPiece]:
+            for raw in pieces:
+                text = clean_for_speech(raw)
+                if not text:
+                    continue
+                t = time.perf_counter()
+                sound = self._speak(text, style, warnings)
+                timings.tts += clock.since(t)
+                if sound is not None:
+                    audio.append(sound)
+                    clock.mark("first_audio")
+                spoken.append(text)
+                yield ReplyPiece(len(spoken) - 1, text, sound, " ".join(spoken))
+
+        capped = False
+        for delta in deltas:
+            clock.mark("first_token")
+            yield from speak(chunker.feed(delta))
+            if len(" ".join(spoken).split()) >= max_words:
+                capped = True
+                stop.set()  # long enough: stop the LLM rather than cut the speech later
+                break
+        close = getattr(deltas, "close", None)
+        if close is not None:
+            close()  # ends the LLM's generation thread now, not when the generator is collected
+        rest = [] if capped else chunker.flush()
+        if spoken and rest and rest[-1][-1] not in ".!?\"')":
+            rest = []  # generation hit its token limit mid-sentence: do not speak the fragment
+        yield from speak(rest)
+        timings.llm = clock.since(t_llm) - timings.tts
+        clock.mark("reply_done")
+
+        reply = " ".join(spoken)
         if not reply:
             logger.warning("the LLM returned an empty reply")
             warnings.append("The language model returned an empty reply; a fallback sentence was used.")
+            yield from speak([EMPTY_REPLY_FALLBACK])
             reply = EMPTY_REPLY_FALLBACK
+        timings.total = clock.since(clock.t0)
+        yield TurnDone(TurnResult(source=source, user_text=user_text, reply_text=reply, emotion=emotion,
+                                  reply_audio=_join(audio), timings=timings, warnings=tuple(warnings),
+                                  crisis=crisis, marks=dict(clock.marks)))
 
-        t = time.perf_counter()
-        audio = None
-        try:
-            audio = self.tts.synthesize(reply, style)
-        except Exception as e:  # non-fatal: the reply is still shown as text
-            logger.exception("TTS stage failed")
-            warnings.append(f"The reply could not be spoken ({type(e).__name__}: {e}); it is shown as text.")
-        timings.tts = time.perf_counter() - t
-        timings.total = time.perf_counter() - t0
-        return TurnResult(source=source, user_text=user_text, reply_text=reply, emotion=emotion,
-                          reply_audio=audio, timings=timings, warnings=tuple(warnings), crisis=crisis.matches)
+
+def _join(pieces: list[SpeechAudio]) -> SpeechAudio | None:
+    """The pieces as one clip, with a short pause between them."""
+    if not pieces:
+        return None
+    rate = pieces[0].sample_rate
+    gap = np.zeros(int(0.12 * rate), np.int16)
+    parts = []
+    for p in pieces:
+        parts.extend([p.samples, gap])
+    return SpeechAudio(np.concatenate(parts[:-1]), rate)
+
+
+def _result(events: Iterator[TurnEvent]) -> TurnResult:
+    for event in events:
+        if isinstance(event, TurnDone):
+            return event.result
+    raise RuntimeError("turn stream ended without a result")

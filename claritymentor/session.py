@@ -41,6 +41,7 @@ class TurnRecord:
     model: str
     at: str
     crisis: list[str] = field(default_factory=list)  # crisis-language families found in this turn
+    marks: dict[str, int] = field(default_factory=dict)  # ms from end of speech: stt_done ... reply_done
 
 
 @dataclass
@@ -69,6 +70,7 @@ def add_turn(state: SessionState | None, result: TurnResult, model: str) -> Sess
         voice=voice, timings_ms=result.timings.as_ms(), warnings=list(result.warnings),
         spoken=result.reply_audio is not None, model="crisis reply (config/safety.yaml)" if result.crisis else model,
         at=datetime.now(timezone.utc).isoformat(timespec="seconds"), crisis=list(result.crisis),
+        marks=dict(result.marks),
     ))
     del new.turns[:-MAX_TURNS]
     return new
@@ -176,12 +178,13 @@ def timeline_summary(state: SessionState, last: int = 6) -> str:
     return f"**Session:** {session_summary(state)}  \nPerceived by turn — " + " → ".join(steps)
 
 
-TIMING_COLUMNS = ["turn", "input", "vad", "stt", "emotion", "llm", "tts", "total"]
+TIMING_COLUMNS = ["turn", "input", "vad", "stt", "emotion", "llm", "tts", "total", "1st audio"]
 
 
 def timings_frame(state: SessionState) -> pd.DataFrame:
     """Per-turn stage timings in milliseconds."""
-    rows = [[t.index, t.source] + [t.timings_ms[k] for k in TIMING_COLUMNS[2:]] for t in state.turns]
+    rows = [[t.index, t.source] + [t.timings_ms[k] for k in TIMING_COLUMNS[2:-1]] + [t.marks.get("first_audio")]
+            for t in state.turns]
     return pd.DataFrame(rows, columns=TIMING_COLUMNS)
 
 

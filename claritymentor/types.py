@@ -133,3 +133,32 @@ class TurnResult:
     timings: StageTimings
     warnings: tuple[str, ...] = field(default_factory=tuple)
     crisis: tuple[str, ...] = ()  # crisis-language pattern families found; empty when none
+    # Milliseconds from the end of speech (the turn's start) to: stt_done, emotion_done,
+    # first_token, first_audio (first piece of speech ready) and reply_done.
+    marks: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Heard:
+    """Stream event: what the person said and how they sounded (before the reply)."""
+
+    user_text: str
+    emotion: FusedEmotion
+
+
+@dataclass(frozen=True)
+class ReplyPiece:
+    """Stream event: the next sentence or clause of the reply, spoken (audio is None
+    when synthesis failed; the text is still shown)."""
+
+    index: int
+    text: str
+    audio: SpeechAudio | None
+    reply_so_far: str
+
+
+@dataclass(frozen=True)
+class TurnDone:
+    """Stream event: the finished turn."""
+
+    result: TurnResult

@@ -43,6 +43,7 @@ def details(result: TurnResult, turn_index: int) -> dict:
             "label": e.prosody.label, "arousal": e.prosody.arousal, "valence_hint": e.prosody.valence,
             "confidence": e.prosody.confidence, "features": e.prosody.features},
         "timings_ms": result.timings.as_ms(),
+        "marks_ms": dict(result.marks),
         "warnings": list(result.warnings),
         "crisis": list(result.crisis),
     }
@@ -50,8 +51,13 @@ def details(result: TurnResult, turn_index: int) -> dict:
 
 def timings_markdown(result: TurnResult) -> str:
     ms = result.timings.as_ms()
-    return "**Last turn (ms):** " + " · ".join(f"{k.upper() if k != 'total' else 'total'} {ms[k]}"
+    line = "**Last turn (ms):** " + " · ".join(f"{k.upper() if k != 'total' else 'total'} {ms[k]}"
                                                for k in STAGE_LABELS)
+    m = result.marks
+    if "first_audio" in m:
+        line += (f"  \n**From end of speech:** first token {m.get('first_token', '–')} ms · "
+                 f"first audio ready {m['first_audio']} ms · reply done {m.get('reply_done', '–')} ms")
+    return line
 
 
 def _outputs(state: SessionState, result: TurnResult | None, resources: str = ""):

@@ -70,6 +70,15 @@ class FakeLLM:
         self.seen.append(messages)
         return self.reply
 
+    def stream(self, messages, use_adapter=True, stop=None):
+        """The reply in 4-character deltas, stopping when ``stop`` is set."""
+        self.seen.append(messages)
+        self.stop = stop
+        for i in range(0, len(self.reply), 4):
+            if stop is not None and stop.is_set():
+                return
+            yield self.reply[i:i + 4]
+
 
 class FakeTTS:
     name = "fake-tts"

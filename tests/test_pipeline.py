@@ -29,7 +29,7 @@ def test_voice_turn_runs_every_stage(config):
     assert config.prompts.style("fear").guidance in msgs[0]["content"]
     assert msgs[1:] == [{"role": "user", "content": "earlier"}, {"role": "assistant", "content": "reply"},
                         {"role": "user", "content": "I feel nervous about tomorrow"}]
-    assert p.tts.styles == [config.prompts.style("fear")]
+    assert p.tts.styles and all(s == config.prompts.style("fear") for s in p.tts.styles)
     t = r.timings
     assert t.total >= t.vad + t.stt + t.emotion + t.llm + t.tts - 1e-6
 
@@ -78,3 +78,41 @@ def test_empty_text_turn(config, text):
 def test_text_turn_uses_words_only(config):
     r = make(config).text_turn("I am nervous", [])
     assert r.source == "text" and r.emotion.rule == "text_only" and r.timings.stt == 0.0
+
+
+def test_reply_streams_in_pieces_with_audio_and_latency_marks(config):
+    from claritymentor.types import Heard, ReplyPiece, TurnDone
+
+    reply = "That sounds like a lot, and it makes sense to feel tense. Try one small step tonight. What is it?"
+    p = make(config, llm=FakeLLM(reply=reply))
+    events = list(p.voice_turn_stream(CLIP, []))
+    assert isinstance(events[0], Heard) and isinstance(events[-1], TurnDone)
+    pieces = [e for e in events if isinstance(e, ReplyPiece)]
+    assert [e.index for e in pieces] == list(range(len(pieces))) and len(pieces) >= 3
+    assert pieces[0].text == "That sounds like a lot,"  # the first piece is an early clause
+    assert all(e.audio is not None for e in pieces)
+    result = events[-1].result
+    assert result.reply_text == reply
+    m = result.marks
+    assert m["stt_done"] <= m["emotion_done"] <= m["first_token"] <= m["first_audio"] <= m["reply_done"]
+    assert result.reply_audio.duration_s > 0.1 * len(pieces)  # the pieces, joined
+
+
+def test_markdown_and_emoji_never_reach_the_voice(config):
+    p = make(config, llm=FakeLLM(reply="**Breathe.** 😊\n- First, list it\n2. Then *rest* tonight.\n"))
+    r = p.text_turn("help", [])
+    spoken = [s for s in p.tts.styles]
+    assert r.reply_text == "Breathe. First, list it Then rest tonight."
+    assert not any(c in r.reply_text for c in "*#-😊") and len(spoken) == 3
+
+
+def test_long_reply_is_capped_and_the_llm_is_stopped(config):
+    llm = FakeLLM(reply=" ".join(f"Sentence {i} is here." for i in range(60)))
+    r = make(config, llm=llm).text_turn("hello", [])
+    assert config.llm.max_reply_words <= len(r.reply_text.split()) < config.llm.max_reply_words + 8
+    assert llm.stop.is_set()
+
+
+def test_unfinished_last_sentence_is_not_spoken(config):
+    r = make(config, llm=FakeLLM(reply="Rest tonight. Then plan the week and")).text_turn("hello", [])
+    assert r.reply_text == "Rest tonight."

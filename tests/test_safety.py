@@ -69,7 +69,7 @@ def test_crisis_turn_uses_the_configured_reply_not_the_llm(config):
     assert r.crisis == ("want_die",)
     assert r.reply_text == config.safety.reply and "emergency number" in r.reply_text
     assert llm.seen == []
-    assert p.tts.styles == [config.prompts.style(config.safety.voice_emotion)]
+    assert p.tts.styles and all(s == config.prompts.style(config.safety.voice_emotion) for s in p.tts.styles)
 
 
 def test_ordinary_turn_is_not_marked(config):

@@ -1,0 +1,138 @@
+"""Latency benchmark: time from the end of speech to the first audio of the reply.
+
+In-process (default): fixed spoken questions, synthesised with espeak-ng at run time
+(3-8 s each), go through the real embedded pipeline after a warm-up. Each is answered
+twice: streamed (the app's way: pieces spoken while the LLM writes) and sequentially
+(the original backend's way: full LLM reply, then full TTS). Prints per-stage medians
+and P90s, time-to-first-audio, and the ratio to the sequential baseline.
+
+Through the app (--app URL): the same questions sent to a running app with
+gradio_client (`/voice_turn`), adding the web layer: the client's round trip and the
+server's own marks.
+
+    .venv/bin/python scripts/bench_latency.py [--rounds 2]
+    .venv/bin/python scripts/bench_latency.py --app http://127.0.0.1:7860
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+import soundfile as sf  # noqa: E402
+
+UTTERANCES = [
+    "I have my statistics exam on Friday and I keep freezing when I practise.",
+    "My manager took credit for my work again and I am really angry about it.",
+    "I moved to a new city for my job and I feel lonely most evenings.",
+    "I just got an offer for the internship I wanted and I am so happy.",
+    "Can you help me plan my revision for the next two weeks?",
+    "I failed my driving test again and I feel like giving up on it.",
+    "My flatmate never cleans the kitchen and it is starting to make me sick.",
+    "They moved my interview to this afternoon and I did not expect it at all.",
+]
+
+
+def speak(text: str, path: Path) -> Path:
+    """espeak-ng speech at 16 kHz with 0.3 s of silence either side."""
+    import librosa
+
+    raw = path.with_suffix(".raw.wav")
+    subprocess.run(["espeak-ng", "-s", "150", "-w", str(raw), text], check=True)
+    data, rate = sf.read(raw, dtype="float32")
+    data = librosa.resample(data, orig_sr=rate, target_sr=16000)
+    pad = np.zeros(4800, np.float32)
+    sf.write(path, np.concatenate([pad, data, pad]), 16000, subtype="PCM_16")
+    raw.unlink()
+    return path
+
+
+def stats(values: list[float]) -> str:
+    v = sorted(values)
+    p90 = v[min(len(v) - 1, int(round(0.9 * (len(v) - 1))))]
+    return f"median {statistics.median(v):7.0f} ms   P90 {p90:7.0f} ms"
+
+
+def in_process(files: list[Path], rounds: int) -> None:
+    from claritymentor.audio import clip_from_file
+    from claritymentor.config import load_config
+    from claritymentor.factory import get_pipeline
+    from claritymentor.prompts import build_messages
+    from claritymentor.types import Heard
+
+    cfg = load_config()
+    p = get_pipeline(cfg).pipeline
+    clips = [clip_from_file(f, cfg.audio) for f in files]
+    p.voice_turn(clips[0], [])  # warm-up
+    streamed: dict[str, list[float]] = {k: [] for k in ("stt_done", "emotion_done", "first_token", "first_audio",
+                                                        "reply_done")}
+    baseline: list[float] = []
+    for _ in range(rounds):
+        for clip in clips:
+            r = p.voice_turn(clip, [])
+            for k in streamed:
+                streamed[k].append(r.marks[k])
+            # Sequential baseline, the original backend's way: the whole reply, then all of TTS.
+            t0 = time.perf_counter()
+            heard = next(e for e in p.voice_turn_stream(clip, []) if isinstance(e, Heard))
+            messages = build_messages(cfg.prompts, heard.emotion, [], heard.user_text, cfg.llm.history_turns)
+            reply = p.llm.generate(messages)
+            p.tts.synthesize(reply, cfg.prompts.style(heard.emotion.label))
+            baseline.append((time.perf_counter() - t0) * 1000)
+    durations = [c.duration_s for c in clips]
+    print(f"\nin-process, embedded profile, {len(clips)} utterances of {min(durations):.1f}-{max(durations):.1f} s "
+          f"x {rounds} rounds, after a warm-up (ms from end of speech)")
+    labels = {"stt_done": "speech-to-text done", "emotion_done": "emotion done", "first_token": "first LLM token",
+              "first_audio": "FIRST AUDIO READY", "reply_done": "reply done (streamed)"}
+    for k, label in labels.items():
+        print(f"  {label:28s} {stats(streamed[k])}")
+    print(f"  {'sequential baseline: audio':28s} {stats(baseline)}   (full LLM reply, then full TTS)")
+    ratio = statistics.median(streamed["first_audio"]) / statistics.median(baseline)
+    print(f"  time-to-first-audio / sequential baseline (medians): {ratio:.2f}")
+
+
+def through_app(files: list[Path], url: str, rounds: int) -> None:
+    from gradio_client import Client, handle_file
+
+    client = Client(url, verbose=False)
+    client.predict(handle_file(str(files[0])), True, api_name="/voice_turn")  # warm-up
+    trip, first_audio = [], []
+    for _ in range(rounds):
+        for f in files:
+            client.predict(api_name="/new_conversation")
+            t0 = time.perf_counter()
+            out = client.predict(handle_file(str(f)), True, api_name="/voice_turn")
+            trip.append((time.perf_counter() - t0) * 1000)
+            first_audio.append(out[6]["marks_ms"]["first_audio"])
+    print(f"\nthrough the app at {url}, {len(files)} utterances x {rounds} rounds")
+    print(f"  {'server: first audio ready':28s} {stats(first_audio)}")
+    print(f"  {'client: whole round trip':28s} {stats(trip)}   (upload, whole turn, download)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--app", help="URL of a running app to measure through gradio_client")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    with tempfile.TemporaryDirectory() as tmp:
+        files = [speak(t, Path(tmp) / f"q{i}.wav") for i, t in enumerate(UTTERANCES)]
+        if args.app:
+            through_app(files, args.app, args.rounds)
+        else:
+            in_process(files, args.rounds)
+
+
+if __name__ == "__main__":
+    main()
