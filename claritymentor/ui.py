@@ -19,7 +19,7 @@ from claritymentor.errors import UserInputError
 from claritymentor.factory import LoadedPipeline
 from claritymentor.session import (CRISIS_MARK, SessionState, add_turn, chat_messages, history_json, timeline_frame,
                                    timeline_summary, timings_frame)
-from claritymentor.types import TurnResult
+from claritymentor.types import ReplyPiece, TurnDone, TurnResult
 
 logger = logging.getLogger(__name__)
 
@@ -60,9 +60,12 @@ def timings_markdown(result: TurnResult) -> str:
     return line
 
 
+OUTPUT_NAMES = ("state", "chat", "reply audio", "timeline", "timeline summary", "timings table",
+                "last-turn timings", "details", "notice")
+
+
 def _outputs(state: SessionState, result: TurnResult | None, resources: str = ""):
-    """(state, chat, reply audio, timeline, timeline summary, timings table, last-turn timings, details,
-    notice)."""
+    """One value per OUTPUT_NAMES entry."""
     audio = None
     notice = ""
     if result is not None:
@@ -86,6 +89,24 @@ def _outputs(state: SessionState, result: TurnResult | None, resources: str = ""
     )
 
 
+def _stream(loaded: LoadedPipeline, state: SessionState, source: str, first, events, use_adapter: bool):
+    """Yield the page as the turn streams: the transcript with its emotion as soon as it is
+    known, the reply growing piece by piece, then everything at the end. Only the last
+    yield changes the session state."""
+    heard = first
+    chat = chat_messages(state)
+    caption = f"{source} · perceived: **{heard.emotion.label}** {heard.emotion.confidence:.2f}"
+    pending = [{"role": "user", "content": f"{heard.user_text}\n\n<sub>{caption}</sub>"}]
+    skip = [gr.skip()] * (len(OUTPUT_NAMES) - 2)
+    yield (gr.skip(), chat + pending + [{"role": "assistant", "content": "…"}], *skip)
+    for event in events:
+        if isinstance(event, ReplyPiece):
+            yield (gr.skip(), chat + pending + [{"role": "assistant", "content": event.reply_so_far + " …"}], *skip)
+        elif isinstance(event, TurnDone):
+            yield _outputs(add_turn(state, event.result, _model_label(loaded, use_adapter)), event.result,
+                           loaded.pipeline.cfg.safety.resources)
+
+
 def voice_turn(loaded: LoadedPipeline, state: SessionState | None, audio_path: str | None,
                use_adapter: bool = True):
     """A spoken turn from an audio file (the microphone's recording or an upload)."""
@@ -93,24 +114,24 @@ def voice_turn(loaded: LoadedPipeline, state: SessionState | None, audio_path: s
     p = loaded.pipeline
     try:
         clip = clip_from_file(audio_path, p.cfg.audio)
-        result = p.voice_turn(clip, state.history_pairs(), use_adapter=use_adapter)
+        events = p.voice_turn_stream(clip, state.history_pairs(), use_adapter=use_adapter)
+        first = next(events)  # input problems surface here, before anything on the page changes
     except UserInputError as e:
         logger.info("voice turn rejected: %s", e)
         raise gr.Error(str(e), title="Could not use that recording") from e
-    return _outputs(add_turn(state, result, _model_label(loaded, use_adapter)), result,
-                    loaded.pipeline.cfg.safety.resources)
+    yield from _stream(loaded, state, "voice", first, events, use_adapter)
 
 
 def text_turn(loaded: LoadedPipeline, state: SessionState | None, text: str | None, use_adapter: bool = True):
     """A typed turn."""
     state = state or SessionState()
     try:
-        result = loaded.pipeline.text_turn(text or "", state.history_pairs(), use_adapter=use_adapter)
+        events = loaded.pipeline.text_turn_stream(text or "", state.history_pairs(), use_adapter=use_adapter)
+        first = next(events)
     except UserInputError as e:
         logger.info("text turn rejected: %s", e)
         raise gr.Error(str(e), title="Nothing to send") from e
-    return _outputs(add_turn(state, result, _model_label(loaded, use_adapter)), result,
-                    loaded.pipeline.cfg.safety.resources)
+    yield from _stream(loaded, state, "text", first, events, use_adapter)
 
 
 def new_conversation():
