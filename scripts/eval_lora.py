@@ -100,7 +100,7 @@ carry a loss.
 | free of markdown, lists, emoji | {1 - b['share_markdown_list_emoji']:.0%} | {1 - t['share_markdown_list_emoji']:.0%} | ≥ 95% |
 | ends with a question or has a concrete next step | {b['share_question_or_next_step']:.0%} | {t['share_question_or_next_step']:.0%} | |
 
-Perplexity is {summary['perplexity_reduction']:.0%} lower with the adapter ({summary['held_out_replies']} held-out replies,
+Perplexity is {summary['perplexity_reduction']:.1%} lower with the adapter ({summary['held_out_replies']} held-out replies,
 teacher-forced). Style figures are on {summary['generated']} replies generated greedily with the app's
 settings (72 new tokens at most, repetition penalty 1.15), before the app's own
 clean-up for speech.
@@ -150,7 +150,7 @@ def main() -> None:
     (Path(args.adapter) / "evaluation.json").write_text(json.dumps(summary, indent=2))
     write_model_card(Path(args.adapter), summary)
     print(f"\nheld-out perplexity: base {base['perplexity']} -> ClarityMentor {tuned['perplexity']} "
-          f"({drop:.0%} lower; target >= 20%)")
+          f"({summary['perplexity_reduction']:.1%} lower; target >= 20%)")
     print(f"free of markdown/lists/emoji: base {1 - base['share_markdown_list_emoji']:.0%}, "
           f"ClarityMentor {1 - tuned['share_markdown_list_emoji']:.0%} (target >= 95%)")
     print(f"median reply length: base {base['median_words']} words, ClarityMentor {tuned['median_words']} "
