@@ -39,7 +39,7 @@ def _is_abbreviation(text: str, dot: int) -> bool:
 class SpeechChunker:
     """Feed text as it streams; take pieces as they complete; ``flush`` at the end."""
 
-    def __init__(self, first_min_words: int = 3, min_words: int = 6, max_words: int = 25):
+    def __init__(self, first_min_words: int = 2, min_words: int = 6, max_words: int = 25):
         self.first_min_words = first_min_words
         self.min_words = min_words
         self.max_words = max_words

@@ -8,12 +8,14 @@ directory, keyed by the GGUF's hash, and reloaded in well under a second.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
 import shutil
 import threading
 from pathlib import Path
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -24,6 +26,7 @@ from claritymentor.models_paths import smollm2_gguf
 logger = logging.getLogger(__name__)
 
 EMBEDDED_BASE_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
+MAX_PREFIX_CACHES = 32  # 7 emotions x adapter on/off, with room for edited prompts
 
 
 class MentorLLM(Protocol):
@@ -106,6 +109,9 @@ class TransformersLLM:
         self._tok = tokenizer
         self._cfg = cfg
         self._lock = threading.Lock()  # one generation at a time: 2 cores, no oversubscription
+        # KV cache of each system prompt (per adapter on/off): the prompt's first ~100 tokens are
+        # the same for every turn with the same emotion, and reusing them saves ~200 ms of prefill.
+        self._prefix_caches: OrderedDict[tuple[str, bool], tuple[object, object]] = OrderedDict()
         self.base_id = base_id
         self.adapter = adapter
         self.name = base_id + (f" + LoRA ({adapter})" if adapter else "")
@@ -141,17 +147,58 @@ class TransformersLLM:
                       pad_token_id=self._tok.pad_token_id or self._tok.eos_token_id)
         if sample:
             kwargs["temperature"] = self._cfg.temperature
+        if messages and messages[0]["role"] == "system":
+            kwargs["_system"] = messages[0]["content"]
         return kwargs
 
-    def _run(self, kwargs: dict, use_adapter: bool):
+    def _adapter_off(self, use_adapter: bool):
         import contextlib
 
+        base_only = self.adapter is not None and not use_adapter
+        return self._model.disable_adapter() if base_only else contextlib.nullcontext()
+
+    def _prefix_cache(self, system: str, use_adapter: bool, input_ids):
+        """A copy of the KV cache of the system prompt when it prefixes ``input_ids``
+        (computed on first use, under the generation lock), else None."""
         import torch
 
-        base_only = self.adapter is not None and not use_adapter
+        key = (system, bool(use_adapter and self.adapter))
+        if key not in self._prefix_caches:
+            ids = self._tok.apply_chat_template([{"role": "system", "content": system}], add_generation_prompt=False,
+                                                return_tensors="pt", return_dict=True)["input_ids"]
+            with self._adapter_off(use_adapter):
+                cache = self._model(input_ids=ids, use_cache=True).past_key_values
+            self._prefix_caches[key] = (ids, cache)
+            while len(self._prefix_caches) > MAX_PREFIX_CACHES:
+                self._prefix_caches.popitem(last=False)
+        self._prefix_caches.move_to_end(key)
+        ids, cache = self._prefix_caches[key]
+        n = ids.shape[1]
+        if input_ids.shape[1] <= n or not torch.equal(input_ids[:, :n], ids):
+            return None
+        return copy.deepcopy(cache)  # generate() extends the cache in place
+
+    def prepare(self, system_prompts: list[str]) -> None:
+        """Build the system-prompt caches now (start-up), not on each emotion's first turn."""
+        import torch
+
+        for system in system_prompts:
+            enc = self._tok.apply_chat_template([{"role": "system", "content": system}, {"role": "user", "content": "hi"}],
+                                                return_tensors="pt", return_dict=True)
+            with self._lock, torch.inference_mode():
+                self._prefix_cache(system, True, enc["input_ids"])
+
+    def _run(self, kwargs: dict, use_adapter: bool):
+        import torch
+
+        kwargs = dict(kwargs)
+        system = kwargs.pop("_system", None)
         with self._lock, torch.inference_mode():
-            ctx = self._model.disable_adapter() if base_only else contextlib.nullcontext()
-            with ctx:
+            if system is not None:
+                cache = self._prefix_cache(system, use_adapter, kwargs["input_ids"])
+                if cache is not None:
+                    kwargs["past_key_values"] = cache
+            with self._adapter_off(use_adapter):
                 return self._model.generate(**kwargs)
 
     def generate(self, messages: list[dict[str, str]], use_adapter: bool = True,

@@ -71,3 +71,19 @@ def test_adapter_for_another_base_is_not_applied(tiny_lm, tmp_path, caplog):
 def test_unreachable_hub_model_fails_with_a_clear_message(tmp_path):
     with pytest.raises(ModelLoadError, match="Offline, use the embedded profile"):
         TransformersLLM.load(LLMConfig(model=str(tmp_path / "no-such-model")), tmp_path, tmp_path)
+
+
+def test_system_prompt_cache_gives_the_same_reply_as_no_cache(tiny_lm, tmp_path):
+    """The reused KV cache of the system prompt must not change what is generated."""
+    import torch
+
+    llm = TransformersLLM.load(LLMConfig(model=str(tiny_lm), max_new_tokens=12, repetition_penalty=1.0,
+                                         use_adapter=False), tmp_path, tmp_path)
+    first, second = llm.generate(MESSAGES), llm.generate(MESSAGES)
+    assert len(llm._prefix_caches) == 1 and first == second
+    kwargs = llm._generate_kwargs(MESSAGES, None)
+    kwargs.pop("_system")
+    with torch.inference_mode():
+        raw = llm._model.generate(**kwargs)
+    assert llm._tok.decode(raw[0, kwargs["input_ids"].shape[1]:], skip_special_tokens=True).strip() == first
+    assert "".join(llm.stream(MESSAGES)).strip() == first
