@@ -4,7 +4,7 @@ PY := .venv/bin/python
 export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: setup setup-test run test train-emotion eval-emotion train-lora eval-lora
+.PHONY: setup setup-test run test train-emotion eval-emotion train-lora eval-lora bench
 
 setup:
 	bash scripts/setup.sh run
@@ -29,3 +29,6 @@ train-lora: setup
 
 eval-lora: setup
 	$(PY) scripts/eval_lora.py
+
+bench: setup
+	$(PY) scripts/bench_latency.py
