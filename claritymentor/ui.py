@@ -1,8 +1,9 @@
 """Handlers behind the web page and its API: each takes the session state and the
-input and returns the new state and what the page shows. ``app.py`` only wires them.
+input and returns (or, for turns, yields as the reply streams) the new state and what
+the page shows. ``app.py`` only wires them.
 
-A ``UserInputError`` becomes ``gr.Error``: the page shows the message and, because the
-event fails, no output (the session state included) changes.
+A ``UserInputError`` becomes ``gr.Error`` before anything is yielded: the page shows the
+message and no output (the session state included) changes.
 """
 
 from __future__ import annotations
