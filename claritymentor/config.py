@@ -45,6 +45,14 @@ class VADConfig:
 
 
 @dataclass(frozen=True)
+class TurnConfig:
+    end_silence_ms: int = 600
+    min_speech_ms: int = 300
+    threshold: float = 0.5
+    speech_pad_ms: int = 120
+
+
+@dataclass(frozen=True)
 class STTConfig:
     model: str = "embedded"
     device: str = "cpu"
@@ -126,6 +134,7 @@ class AppConfig:
     profile: str
     audio: AudioConfig
     vad: VADConfig
+    turn: TurnConfig
     stt: STTConfig
     text_emotion: TextEmotionConfig
     prosody: ProsodyConfig
@@ -145,6 +154,7 @@ class AppConfig:
 _SECTIONS = {
     "audio": AudioConfig,
     "vad": VADConfig,
+    "turn": TurnConfig,
     "stt": STTConfig,
     "text_emotion": TextEmotionConfig,
     "prosody": ProsodyConfig,
@@ -213,6 +223,8 @@ def _check_ranges(sections: dict[str, Any], where: str) -> None:
         (0 < a.min_speech_s < a.max_duration_s, "audio.min_speech_s must be > 0 and < max_duration_s"),
         (a.max_upload_mb > 0, "audio.max_upload_mb must be > 0"),
         (0 < sections["vad"].threshold < 1, "vad.threshold must be between 0 and 1"),
+        (0 < sections["turn"].threshold < 1, "turn.threshold must be between 0 and 1"),
+        (100 <= sections["turn"].end_silence_ms <= 5000, "turn.end_silence_ms must be between 100 and 5000"),
         (0 <= f.min_confidence <= 1, "fusion.min_confidence must be between 0 and 1"),
         (0 <= t.base_volume <= 1, "tts.base_volume must be between 0.0 and 1.0"),
         (0 <= t.base_pitch <= 99, "tts.base_pitch must be between 0 and 99"),
