@@ -157,11 +157,8 @@ class TransformersLLM:
         base_only = self.adapter is not None and not use_adapter
         return self._model.disable_adapter() if base_only else contextlib.nullcontext()
 
-    def _prefix_cache(self, system: str, use_adapter: bool, input_ids):
-        """A copy of the KV cache of the system prompt when it prefixes ``input_ids``
-        (computed on first use, under the generation lock), else None."""
-        import torch
-
+    def _prefix_entry(self, system: str, use_adapter: bool):
+        """(token ids, KV cache) of the system prompt, built on first use; call under the lock."""
         key = (system, bool(use_adapter and self.adapter))
         if key not in self._prefix_caches:
             ids = self._tok.apply_chat_template([{"role": "system", "content": system}], add_generation_prompt=False,
@@ -172,7 +169,13 @@ class TransformersLLM:
             while len(self._prefix_caches) > MAX_PREFIX_CACHES:
                 self._prefix_caches.popitem(last=False)
         self._prefix_caches.move_to_end(key)
-        ids, cache = self._prefix_caches[key]
+        return self._prefix_caches[key]
+
+    def _prefix_cache(self, system: str, use_adapter: bool, input_ids):
+        """A copy of the system prompt's KV cache when it prefixes ``input_ids``, else None."""
+        import torch
+
+        ids, cache = self._prefix_entry(system, use_adapter)
         n = ids.shape[1]
         if input_ids.shape[1] <= n or not torch.equal(input_ids[:, :n], ids):
             return None
@@ -183,10 +186,8 @@ class TransformersLLM:
         import torch
 
         for system in system_prompts:
-            enc = self._tok.apply_chat_template([{"role": "system", "content": system}, {"role": "user", "content": "hi"}],
-                                                return_tensors="pt", return_dict=True)
             with self._lock, torch.inference_mode():
-                self._prefix_cache(system, True, enc["input_ids"])
+                self._prefix_entry(system, True)
 
     def _run(self, kwargs: dict, use_adapter: bool):
         import torch

@@ -76,8 +76,17 @@ def add_turn(state: SessionState | None, result: TurnResult, model: str) -> Sess
     return new
 
 
+def perceived_caption(label: str, confidence: float) -> str:
+    return f"perceived: **{label}** {confidence:.2f}"
+
+
+def user_message(text: str, caption: str) -> dict[str, str]:
+    """A user turn in the chat, with its caption (source and emotion) under it."""
+    return {"role": "user", "content": f"{text}\n\n<sub>{caption}</sub>"}
+
+
 def _emotion_caption(t: TurnRecord) -> str:
-    parts = [f"perceived: **{t.emotion}** {t.confidence:.2f}", f"words: {t.text_emotion}"]
+    parts = [perceived_caption(t.emotion, t.confidence), f"words: {t.text_emotion}"]
     if t.voice:
         parts.append(f"voice: {t.voice['label']} (arousal {t.voice['arousal']:+.2f})")
     return " · ".join(parts)
@@ -92,7 +101,7 @@ def chat_messages(state: SessionState, resources: str = "") -> list[dict[str, st
     out: list[dict[str, str]] = []
     for t in state.turns:
         mark = f"**{CRISIS_MARK}** · " if t.crisis else ""
-        out.append({"role": "user", "content": f"{t.user_text}\n\n<sub>{mark}{t.source} · {_emotion_caption(t)}</sub>"})
+        out.append(user_message(t.user_text, f"{mark}{t.source} · {_emotion_caption(t)}"))
         reply = t.reply_text
         if t.crisis and resources:
             reply += f"\n\n**{resources}**"

@@ -18,8 +18,8 @@ from claritymentor import __version__
 from claritymentor.audio import clip_from_file
 from claritymentor.errors import UserInputError
 from claritymentor.factory import LoadedPipeline
-from claritymentor.session import (CRISIS_MARK, SessionState, add_turn, chat_messages, history_json, timeline_frame,
-                                   timeline_summary, timings_frame)
+from claritymentor.session import (CRISIS_MARK, SessionState, add_turn, chat_messages, history_json,
+                                   perceived_caption, timeline_frame, timeline_summary, timings_frame, user_message)
 from claritymentor.types import ReplyPiece, TurnDone, TurnResult
 
 logger = logging.getLogger(__name__)
@@ -96,8 +96,8 @@ def _stream(loaded: LoadedPipeline, state: SessionState, source: str, first, eve
     yield changes the session state."""
     heard = first
     chat = chat_messages(state)
-    caption = f"{source} · perceived: **{heard.emotion.label}** {heard.emotion.confidence:.2f}"
-    pending = [{"role": "user", "content": f"{heard.user_text}\n\n<sub>{caption}</sub>"}]
+    pending = [user_message(heard.user_text,
+                            f"{source} · {perceived_caption(heard.emotion.label, heard.emotion.confidence)}")]
     skip = [gr.skip()] * (len(OUTPUT_NAMES) - 2)
     yield (gr.skip(), chat + pending + [{"role": "assistant", "content": "…"}], *skip)
     for event in events:
