@@ -21,8 +21,10 @@ import gradio as gr  # noqa: E402
 from claritymentor import ui  # noqa: E402
 from claritymentor.config import PROFILES, load_config  # noqa: E402
 from claritymentor.factory import LoadedPipeline, get_pipeline  # noqa: E402
+from claritymentor.live import LiveRegistry  # noqa: E402
 from claritymentor.session import (AROUSAL_SERIES, SERIES_PERCEIVED, SERIES_WORDS, SessionState,  # noqa: E402
                                    timeline_summary)
+from claritymentor.turn_detection import TurnDetector  # noqa: E402
 
 logger = logging.getLogger("claritymentor.app")
 
@@ -32,6 +34,7 @@ SERIES_COLORS = {SERIES_PERCEIVED: "#111111", SERIES_WORDS: "#1f77b4", AROUSAL_S
 def build_demo(loaded: LoadedPipeline) -> gr.Blocks:
     cfg = loaded.pipeline.cfg
     has_adapter = bool(getattr(loaded.pipeline.llm, "adapter", None))
+    live = LiveRegistry(functools.partial(TurnDetector.load, cfg.turn))
     with gr.Blocks(title="ClarityMentor") as demo:
         state = gr.State(SessionState())
         gr.Markdown("# ClarityMentor\nTalk to your mentor: record a question (it answers when you stop "
@@ -40,10 +43,21 @@ def build_demo(loaded: LoadedPipeline) -> gr.Blocks:
             with gr.Column(scale=3, min_width=520):
                 chat = gr.Chatbot(label="Conversation", height=420, elem_id="chat")
                 with gr.Row():
+                    hands_free = gr.Checkbox(value=False, label="Hands-free (just talk; pause to hand over, "
+                                             "speak over the mentor to interrupt)", elem_id="hands-free", scale=3)
+                    live_status = gr.Markdown(elem_id="live-status")
+                with gr.Row():
                     mic = gr.Audio(sources=["microphone", "upload"], type="filepath", format=None,
                                    label="Push to talk (stop recording to send)", elem_id="mic")
-                    reply_audio = gr.Audio(label="Mentor's voice", autoplay=True, interactive=False,
-                                           elem_id="reply-audio")
+                    live_mic = gr.Audio(sources=["microphone"], type="numpy", streaming=True, visible=False,
+                                        label="Hands-free microphone (press Record once)", elem_id="live-mic",
+                                        waveform_options=gr.WaveformOptions(show_recording_waveform=False))
+                    reply_audio = gr.Audio(label="Mentor's last reply (it plays as it is written; replay here)",
+                                           autoplay=False, interactive=False, elem_id="reply-audio")
+                # The reply's pieces travel to the page's player (claritymentor/player.js) through
+                # this hidden box; hands-free utterances signal the turn handler through the other.
+                audio_feed = gr.Textbox(visible="hidden", elem_id="audio-feed")
+                heard = gr.Textbox(visible="hidden", elem_id="heard-signal")
                 with gr.Row():
                     text = gr.Textbox(placeholder="…or type to the mentor and press Enter", show_label=False,
                                       scale=4, elem_id="text-in", max_length=2000)
@@ -72,9 +86,13 @@ def build_demo(loaded: LoadedPipeline) -> gr.Blocks:
                     history_btn = gr.Button("Show history", size="sm")
                     history_json = gr.JSON(label="History")
 
-        outputs = [state, chat, reply_audio, timeline, summary, timings, last_timing, turn_details, notice]
-        voice_fn = functools.partial(ui.voice_turn, loaded)
-        text_fn = functools.partial(ui.text_turn, loaded)
+        outputs = [state, chat, reply_audio, timeline, summary, timings, last_timing, turn_details, notice,
+                   audio_feed]
+        voice_fn = functools.partial(ui.voice_turn, loaded, live)
+        text_fn = functools.partial(ui.text_turn, loaded, live)
+        audio_feed.change(None, audio_feed, None, js="(v) => { window.cmPlayer && window.cmPlayer.push(v); }")
+        mic.start_recording(functools.partial(ui.barge_in, live), None, audio_feed, api_visibility="private",
+                            js="() => { window.cmPlayer && window.cmPlayer.stop(); }")
         mic.stop_recording(voice_fn, [state, mic, use_adapter], outputs, api_name="voice_turn",
                            concurrency_id="turn")
         mic.upload(voice_fn, [state, mic, use_adapter], outputs, api_visibility="private", concurrency_id="turn")
@@ -82,7 +100,17 @@ def build_demo(loaded: LoadedPipeline) -> gr.Blocks:
                     concurrency_id="turn").success(lambda: "", None, text, api_visibility="private")
         send.click(text_fn, [state, text, use_adapter], outputs, api_visibility="private",
                    concurrency_id="turn").success(lambda: "", None, text, api_visibility="private")
-        new.click(ui.new_conversation, None, outputs, api_name="new_conversation")
+        new.click(functools.partial(ui.new_conversation, live), None, outputs, api_name="new_conversation")
+        hands_free.change(functools.partial(ui.set_hands_free, live), hands_free, [mic, live_mic, live_status],
+                          api_visibility="private").then(
+            None, hands_free, None,
+            js="(on) => { if (on) setTimeout(() => document.querySelector('#live-mic button.record-button')?.click(), 500); }")
+        live_mic.stream(functools.partial(ui.listen, live), live_mic, [live_status, heard, audio_feed],
+                        stream_every=0.25, time_limit=3600, concurrency_limit=None, concurrency_id="listen",
+                        api_name="listen")
+        heard.change(functools.partial(ui.hands_free_turn, loaded, live), [state, heard, use_adapter], outputs,
+                     concurrency_id="turn", api_visibility="private")
+        demo.unload(functools.partial(ui.forget_session, live))
         history_btn.click(ui.session_history, state, history_json, api_name="history")
         health_btn.click(functools.partial(ui.health, loaded), None, health_json, api_name="health")
         logger.info("UI built for profile %s", cfg.profile)
@@ -101,7 +129,7 @@ def main() -> None:
     demo = build_demo(get_pipeline(cfg))
     demo.queue(default_concurrency_limit=1, max_size=32)
     demo.launch(server_name=args.host, server_port=args.port, max_file_size=f"{int(cfg.audio.max_upload_mb)}mb",
-                show_error=True)
+                show_error=True, js=ui.player_js())
 
 
 if __name__ == "__main__":

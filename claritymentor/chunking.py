@@ -7,7 +7,12 @@ point ("3.5") is never an end, because no space follows it. A line break ends a 
 (list items, headings). A clause (, ; : or a dash) ends a piece only when the piece
 already has enough words: few for the first piece (the sooner the first audio, the
 better), more afterwards (fewer, more natural pieces). Text without punctuation is cut
-at a word boundary once it reaches ``max_words``.
+at a word boundary once it reaches ``max_words``. The first piece is also cut when its
+sentence runs past ``first_max_words`` without a clause break: before a joining word
+("that", "and", "to" ...) if one comes after the third word, else after
+``first_max_words`` words, so a long first sentence does not hold back the first audio.
+A word counts only once the space after it has arrived, so the pieces do not depend
+on how the text is streamed.
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", "
                            "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
                            "a.m", "p.m", "mt", "jr", "sr"})
 _SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*(?=\s)")
+BREAK_WORDS = frozenset({"and", "but", "or", "so", "because", "that", "which", "who", "when", "while", "if",
+                         "to", "for", "with", "like", "about", "before", "after", "until", "since", "than",
+                         "as", "at", "in", "on", "of", "by", "from", "into"})
 _CLAUSE_END = re.compile(r"(?:[,;:]|\s[-–—])(?=\s)")
 
 
@@ -39,8 +47,10 @@ def _is_abbreviation(text: str, dot: int) -> bool:
 class SpeechChunker:
     """Feed text as it streams; take pieces as they complete; ``flush`` at the end."""
 
-    def __init__(self, first_min_words: int = 2, min_words: int = 6, max_words: int = 25):
+    def __init__(self, first_min_words: int = 2, min_words: int = 6, max_words: int = 25,
+                 first_max_words: int | None = 6):
         self.first_min_words = first_min_words
+        self.first_max_words = first_max_words
         self.min_words = min_words
         self.max_words = max_words
         self._buf = ""
@@ -62,9 +72,20 @@ class SpeechChunker:
                   if not _is_abbreviation(self._buf, m.start())]
         bounds += [(m.end(), "clause") for m in _CLAUSE_END.finditer(self._buf)]
         bounds += [(m.end(), "line") for m in re.finditer(r"\S[^\S\n]*\n", self._buf)]  # a line break
+        first_limit = self.first_max_words + 1 if self._emitted == 0 and self.first_max_words else None
         for end, kind in sorted(bounds):
-            if kind != "clause" or len(self._buf[:end].split()) >= self._min():
+            n_words = len(self._buf[:end].split())
+            if first_limit and n_words > first_limit:
+                break  # the first piece is cut by its length first (below)
+            if kind != "clause" or n_words >= self._min():
                 return self._cut(end)
+        if self._emitted == 0 and self.first_max_words:
+            n = self.first_max_words
+            head = re.match(r"\s*(?:\S+\s+){%d}" % (n + 1), self._buf)  # n + 1 complete words
+            if head:
+                words = head.group(0).split()
+                size = next((k for k in range(n, 2, -1) if words[k].lower() in BREAK_WORDS), n)
+                return self._cut(len(re.match(r"\s*(?:\S+\s+){%d}" % size, self._buf).group(0)))
         words = self._buf.split()
         if len(words) > self.max_words:  # no usable punctuation: cut at a word boundary
             end = len(re.match(r"\s*(?:\S+\s+){%d}" % self.max_words, self._buf).group(0))

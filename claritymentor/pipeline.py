@@ -50,8 +50,10 @@ TurnEvent = Heard | ReplyPiece | TurnDone
 class _Clock:
     """Milliseconds since the turn started (the end of the person's speech)."""
 
-    def __init__(self):
-        self.t0 = time.perf_counter()
+    def __init__(self, t0: float | None = None):
+        now = time.perf_counter()
+        self.started = now  # when the turn's work started (stage totals count from here)
+        self.t0 = min(t0, now) if t0 is not None else now  # the end of speech (marks count from here)
         self.marks: dict[str, int] = {}
 
     def since(self, t: float) -> float:
@@ -85,14 +87,22 @@ class Pipeline:
 
     # -- streamed turns ----------------------------------------------------------------
     def voice_turn_stream(self, clip: AudioClip, history: Sequence[tuple[str, str]], use_adapter: bool = True,
-                          stop: threading.Event | None = None) -> Iterator[TurnEvent]:
-        """Events of a spoken turn; input errors are raised before the first event."""
-        clock = _Clock()
+                          stop: threading.Event | None = None,
+                          speech_end: float | None = None) -> Iterator[TurnEvent]:
+        """Events of a spoken turn; input errors are raised before the first event.
+
+        ``speech_end`` (a ``time.perf_counter`` value) is when the person stopped speaking,
+        if that was before now (hands-free: the end-of-turn silence); the marks count from
+        it, and ``turn_start`` says how long after it the turn started."""
+        clock = _Clock(speech_end)
         timings = StageTimings()
         warnings = list(clip.warnings)
+        if speech_end is not None:
+            clock.mark("turn_start")
 
+        t = time.perf_counter()
         vad = trim_to_speech(self.vad, clip)
-        timings.vad = clock.since(clock.t0)
+        timings.vad = clock.since(t)
         if not vad.segments:
             raise UserInputError("No speech was detected in the recording. Please speak clearly and try again.")
         if vad.speech_s < self.cfg.audio.min_speech_s:
@@ -167,9 +177,10 @@ class Pipeline:
     def _respond(self, source: str, user_text: str, emotion: FusedEmotion, history: Sequence[tuple[str, str]],
                  timings: StageTimings, warnings: list[str], clock: _Clock, use_adapter: bool,
                  stop: threading.Event | None) -> Iterator[TurnEvent]:
-        stop = stop or threading.Event()
+        stop = stop or threading.Event()  # set from outside: the person spoke over the reply
+        llm_stop = threading.Event()  # set here: the reply is long enough, or it was stopped
         max_words = self.cfg.llm.max_reply_words
-        deltas, voice_emotion, crisis = self._reply_deltas(user_text, emotion, history, use_adapter, stop)
+        deltas, voice_emotion, crisis = self._reply_deltas(user_text, emotion, history, use_adapter, llm_stop)
         style = self.cfg.prompts.style(voice_emotion)
         chunker = SpeechChunker()
         spoken: list[str] = []
@@ -178,6 +189,8 @@ class Pipeline:
 
         def speak(pieces: list[str]) -> Iterator[ReplyPiece]:
             for raw in pieces:
+                if stop.is_set():
+                    return
                 text = clean_for_speech(raw)
                 if not text:
                     continue
@@ -193,15 +206,18 @@ class Pipeline:
         capped = False
         for delta in deltas:
             clock.mark("first_token")
+            if stop.is_set():
+                break  # stopped from outside (barge-in): nothing more is spoken
             yield from speak(chunker.feed(delta))
             if len(" ".join(spoken).split()) >= max_words:
-                capped = True
-                stop.set()  # long enough: stop the LLM rather than cut the speech later
+                capped = True  # long enough: stop the LLM rather than cut the speech later
                 break
+        llm_stop.set()
         close = getattr(deltas, "close", None)
         if close is not None:
             close()  # ends the LLM's generation thread now, not when the generator is collected
-        rest = [] if capped else chunker.flush()
+        interrupted = stop.is_set()
+        rest = [] if capped or interrupted else chunker.flush()
         if spoken and rest and rest[-1][-1] not in ".!?\"')":
             rest = []  # generation hit its token limit mid-sentence: do not speak the fragment
         yield from speak(rest)
@@ -209,15 +225,15 @@ class Pipeline:
         clock.mark("reply_done")
 
         reply = " ".join(spoken)
-        if not reply:
+        if not reply and not interrupted:
             logger.warning("the LLM returned an empty reply")
             warnings.append("The language model returned an empty reply; a fallback sentence was used.")
             yield from speak([EMPTY_REPLY_FALLBACK])
             reply = EMPTY_REPLY_FALLBACK
-        timings.total = clock.since(clock.t0)
+        timings.total = clock.since(clock.started)
         yield TurnDone(TurnResult(source=source, user_text=user_text, reply_text=reply, emotion=emotion,
                                   reply_audio=_join(audio), timings=timings, warnings=tuple(warnings),
-                                  crisis=crisis, marks=dict(clock.marks)))
+                                  crisis=crisis, marks=dict(clock.marks), interrupted=interrupted))
 
 
 def _join(pieces: list[SpeechAudio]) -> SpeechAudio | None:

@@ -42,6 +42,7 @@ class TurnRecord:
     at: str
     crisis: list[str] = field(default_factory=list)  # crisis-language families found in this turn
     marks: dict[str, int] = field(default_factory=dict)  # ms from end of speech: stt_done ... reply_done
+    interrupted: bool = False  # the person spoke over the reply: reply_text is only what was played
 
 
 @dataclass
@@ -70,10 +71,26 @@ def add_turn(state: SessionState | None, result: TurnResult, model: str) -> Sess
         voice=voice, timings_ms=result.timings.as_ms(), warnings=list(result.warnings),
         spoken=result.reply_audio is not None, model="crisis reply (config/safety.yaml)" if result.crisis else model,
         at=datetime.now(timezone.utc).isoformat(timespec="seconds"), crisis=list(result.crisis),
-        marks=dict(result.marks),
+        marks=dict(result.marks), interrupted=result.interrupted,
     ))
     del new.turns[:-MAX_TURNS]
     return new
+
+
+def mark_interrupted(state: SessionState, index: int, said: str) -> SessionState:
+    """A new state in which turn ``index``'s reply is cut to ``said`` (what had started
+    playing when the person spoke over it) and marked interrupted. Unknown turns (one
+    dropped by "New conversation") leave the state as it is."""
+    if not any(t.index == index for t in state.turns):
+        return state
+    new = copy.deepcopy(state)
+    for t in new.turns:
+        if t.index == index:
+            t.reply_text, t.interrupted = said, True
+    return new
+
+
+INTERRUPTED_MARK = "⏹ interrupted"
 
 
 def perceived_caption(label: str, confidence: float) -> str:
@@ -103,6 +120,8 @@ def chat_messages(state: SessionState, resources: str = "") -> list[dict[str, st
         mark = f"**{CRISIS_MARK}** · " if t.crisis else ""
         out.append(user_message(t.user_text, f"{mark}{t.source} · {_emotion_caption(t)}"))
         reply = t.reply_text
+        if t.interrupted:
+            reply = f"{reply} <sub>{INTERRUPTED_MARK}</sub>" if reply else f"<sub>{INTERRUPTED_MARK} before answering</sub>"
         if t.crisis and resources:
             reply += f"\n\n**{resources}**"
         if t.warnings:

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
+import ctypes
 import logging
-import os
-import tempfile
 import threading
 from typing import Protocol
 
 import numpy as np
-import soundfile as sf
 
 from claritymentor.config import EmotionStyle, TTSConfig
 from claritymentor.errors import ModelLoadError
@@ -38,13 +34,20 @@ def voice_settings(cfg: TTSConfig, style: EmotionStyle) -> dict[str, float]:
 
 
 class Pyttsx3TTS:
-    """pyttsx3's espeak driver, writing to a temporary WAV. The engine is not thread-safe,
+    """pyttsx3's espeak-ng driver. Voice, rate, pitch and volume are set through the
+    driver; the samples are collected by our own synthesis callback, because the driver's
+    drops the samples that arrive with espeak's last callback (replies lost their last
+    syllables, and a short piece could come back empty). The engine is not thread-safe,
     so synthesis is serialised."""
+
+    RATE = 22050  # espeak-ng's output rate
 
     def __init__(self, engine, cfg: TTSConfig):
         self._engine = engine
+        self._driver = engine.proxy._driver
         self._cfg = cfg
         self._lock = threading.Lock()
+        self._chunks: list[bytes] = []
         self.name = f"pyttsx3/espeak-ng ({cfg.voice})"
 
     @classmethod
@@ -53,7 +56,7 @@ class Pyttsx3TTS:
             import pyttsx3
 
             engine = pyttsx3.init("espeak")
-            engine.setProperty("voice", cfg.voice)
+            engine.proxy._driver.setProperty("voice", cfg.voice)
         except Exception as e:
             raise ModelLoadError(
                 f"pyttsx3 could not start espeak-ng: {e}. Install it with `apt-get install espeak-ng` "
@@ -61,23 +64,24 @@ class Pyttsx3TTS:
             ) from e
         return cls(engine, cfg)
 
+    def _on_synth(self, wav, numsamples, events) -> int:
+        if numsamples > 0:
+            self._chunks.append(ctypes.string_at(wav, numsamples * ctypes.sizeof(ctypes.c_short)))
+        return 0
+
     def synthesize(self, text: str, style: EmotionStyle) -> SpeechAudio:
         if not text.strip():
             raise ValueError("nothing to say")
-        fd, path = tempfile.mkstemp(suffix=".wav", prefix="cm-tts-")
-        os.close(fd)
-        try:
-            with self._lock:
-                for key, value in voice_settings(self._cfg, style).items():
-                    self._engine.setProperty(key, value)
-                self._engine.save_to_file(text, path)
-                with contextlib.redirect_stdout(io.StringIO()):  # the espeak driver prints each saved path
-                    self._engine.runAndWait()
-            data, rate = sf.read(path, dtype="int16")
-        finally:
-            os.unlink(path)
-        if data.ndim == 2:
-            data = data[:, 0]
+        from pyttsx3.drivers import _espeak
+
+        with self._lock:
+            for key, value in voice_settings(self._cfg, style).items():
+                self._driver.setProperty(key, value)
+            self._chunks = []
+            _espeak.SetSynthCallback(self._on_synth)  # synchronous: retrieval mode calls back inside Synth
+            _espeak.Synth(text.encode("utf-8"), flags=_espeak.ENDPAUSE | _espeak.CHARS_UTF8)
+            _espeak.Synchronize()
+            data = np.frombuffer(b"".join(self._chunks), dtype=np.int16).copy()
         if len(data) == 0:
             raise RuntimeError("espeak-ng produced no audio")
-        return SpeechAudio(samples=np.ascontiguousarray(data), sample_rate=int(rate))
+        return SpeechAudio(samples=data, sample_rate=self.RATE)

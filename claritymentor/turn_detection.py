@@ -47,6 +47,7 @@ class TurnDetector:
         self._history: list[np.ndarray] = []  # recent silence, for the onset padding
         self._speech_windows = 0
         self._silence_windows = 0
+        self.last_end_ago_s = 0.0  # audio fed after the end of the last returned turn
 
     @property
     def speaking(self) -> bool:
@@ -60,7 +61,9 @@ class TurnDetector:
         return float(self._model(torch.from_numpy(window), RATE).item())
 
     def feed(self, samples: np.ndarray) -> list[AudioClip]:
-        """Add streamed samples; return the turns that ended in them (usually none or one)."""
+        """Add streamed samples; return the turns that ended in them (usually none or one).
+        ``last_end_ago_s`` then says how much audio (the end-of-turn silence and anything
+        after it) was fed after the last one's end: the speech ended that long ago."""
         samples = np.asarray(samples, dtype=np.float32).reshape(-1)
         buf = np.concatenate([self._pending, samples])
         n = len(buf) // WINDOW
@@ -91,6 +94,8 @@ class TurnDetector:
                 if self._speech_windows >= min_windows:
                     keep = len(self._audio) - (0 if too_long else self._silence_windows)
                     done.append(AudioClip(np.concatenate(self._audio[:keep]), RATE))
+                    after = (len(self._audio) - keep + n - i - 1) * WINDOW + len(self._pending)
+                    self.last_end_ago_s = after / RATE
                 else:
                     logger.debug("ignored a %d ms burst", self._speech_windows * WINDOW * 1000 // RATE)
                 self._audio, self._history = [], []

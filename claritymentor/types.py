@@ -133,9 +133,11 @@ class TurnResult:
     timings: StageTimings
     warnings: tuple[str, ...] = field(default_factory=tuple)
     crisis: tuple[str, ...] = ()  # crisis-language pattern families found; empty when none
-    # Milliseconds from the end of speech (the turn's start) to: stt_done, emotion_done,
-    # first_token, first_audio (first piece of speech ready) and reply_done.
+    # Milliseconds from the end of speech to: turn_start (hands-free only: the end-of-turn
+    # silence it waited for), stt_done, emotion_done, first_token, first_audio (first piece
+    # of speech ready) and reply_done. Without turn_start the turn started at the end of speech.
     marks: dict[str, int] = field(default_factory=dict)
+    interrupted: bool = False  # stopped from outside (the person spoke over it) before it was complete
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,18 @@ message and no output (the session state included) changes.
 
 from __future__ import annotations
 
+import base64
+import io
+import json
 import logging
 import platform
+import threading
+import time
+import wave
 from importlib import metadata
+from pathlib import Path
+
+import numpy as np
 
 import gradio as gr
 
@@ -18,9 +27,11 @@ from claritymentor import __version__
 from claritymentor.audio import clip_from_file
 from claritymentor.errors import UserInputError
 from claritymentor.factory import LoadedPipeline
+from claritymentor.live import Interruption, LiveRegistry, LiveSession
 from claritymentor.session import (CRISIS_MARK, SessionState, add_turn, chat_messages, history_json,
-                                   perceived_caption, timeline_frame, timeline_summary, timings_frame, user_message)
-from claritymentor.types import ReplyPiece, TurnDone, TurnResult
+                                   mark_interrupted, perceived_caption, timeline_frame, timeline_summary,
+                                   timings_frame, user_message)
+from claritymentor.types import ReplyPiece, SpeechAudio, TurnDone, TurnResult
 
 logger = logging.getLogger(__name__)
 
@@ -56,17 +67,18 @@ def timings_markdown(result: TurnResult) -> str:
                                                for k in STAGE_LABELS)
     m = result.marks
     if "first_audio" in m:
-        line += (f"  \n**From end of speech:** first token {m.get('first_token', '–')} ms · "
+        waited = f"turn detected {m['turn_start']} ms · " if "turn_start" in m else ""
+        line += (f"  \n**From end of speech:** {waited}first token {m.get('first_token', '–')} ms · "
                  f"first audio ready {m['first_audio']} ms · reply done {m.get('reply_done', '–')} ms")
     return line
 
 
 OUTPUT_NAMES = ("state", "chat", "reply audio", "timeline", "timeline summary", "timings table",
-                "last-turn timings", "details", "notice")
+                "last-turn timings", "details", "notice", "audio feed")
 
 
-def _outputs(state: SessionState, result: TurnResult | None, resources: str = ""):
-    """One value per OUTPUT_NAMES entry."""
+def _outputs(state: SessionState, result: TurnResult | None, resources: str = "", feed=None):
+    """One value per OUTPUT_NAMES entry (``feed`` defaults to leaving the player alone)."""
     audio = None
     notice = ""
     if result is not None:
@@ -87,57 +99,187 @@ def _outputs(state: SessionState, result: TurnResult | None, resources: str = ""
         timings_markdown(result) if result else "",
         details(result, state.turns[-1].index) if result else {},
         notice,
+        gr.skip() if feed is None else feed,
     )
 
 
-def _stream(loaded: LoadedPipeline, state: SessionState, source: str, first, events, use_adapter: bool):
+def _skip_all() -> tuple:
+    return tuple(gr.skip() for _ in OUTPUT_NAMES)
+
+
+def piece_message(turn_id: int, seq: int, audio: SpeechAudio) -> str:
+    """A reply piece for the page's player (claritymentor/player.js): WAV, base64."""
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(audio.sample_rate)
+        w.writeframes(np.asarray(audio.samples, dtype=np.int16).tobytes())
+    return json.dumps({"turn": turn_id, "seq": seq, "wav": base64.b64encode(buf.getvalue()).decode("ascii")})
+
+
+def stop_message(turn_id: int) -> str:
+    """Tell the page's player to stop reply ``turn_id`` and drop what it has queued."""
+    return json.dumps({"cmd": "stop", "turn": turn_id, "at": round(time.time(), 3)})
+
+
+def _with_interruption(state: SessionState, found: Interruption | None) -> SessionState:
+    if found is None or found.record is None:
+        return state
+    return mark_interrupted(state, found.record, found.said)
+
+
+def _stream(loaded: LoadedPipeline, live: LiveSession, state: SessionState, source: str, first, events,
+            stop: threading.Event, use_adapter: bool):
     """Yield the page as the turn streams: the transcript with its emotion as soon as it is
-    known, the reply growing piece by piece, then everything at the end. Only the last
-    yield changes the session state."""
+    known, then each reply piece (its text in the chat, its audio to the player) as soon
+    as it is ready, then everything at the end. Only the last yield changes the session
+    state; a barge-in stops the reply and keeps only what had started playing."""
     heard = first
     chat = chat_messages(state)
     pending = [user_message(heard.user_text,
                             f"{source} · {perceived_caption(heard.emotion.label, heard.emotion.confidence)}")]
-    skip = [gr.skip()] * (len(OUTPUT_NAMES) - 2)
-    yield (gr.skip(), chat + pending + [{"role": "assistant", "content": "…"}], *skip)
+    skip = [gr.skip()] * (len(OUTPUT_NAMES) - 3)
+    turn_id = live.begin_turn(stop)
+    yield (gr.skip(), chat + pending + [{"role": "assistant", "content": "…"}], *skip, gr.skip())
     for event in events:
         if isinstance(event, ReplyPiece):
-            yield (gr.skip(), chat + pending + [{"role": "assistant", "content": event.reply_so_far + " …"}], *skip)
+            feed = gr.skip()
+            if event.audio is not None and live.piece_sent(turn_id, event.text, event.audio.duration_s):
+                feed = piece_message(turn_id, event.index, event.audio)
+            yield (gr.skip(), chat + pending + [{"role": "assistant", "content": event.reply_so_far + " …"}],
+                   *skip, feed)
         elif isinstance(event, TurnDone):
-            yield _outputs(add_turn(state, event.result, _model_label(loaded, use_adapter)), event.result,
-                           loaded.pipeline.cfg.safety.resources)
+            new = add_turn(state, event.result, _model_label(loaded, use_adapter))
+            new = _with_interruption(new, live.end_turn(turn_id, new.turns[-1].index))
+            r = event.result
+            logger.info("turn %d (%s): stages %s; from end of speech %s", new.turns[-1].index, source,
+                        r.timings.as_ms(), r.marks)
+            yield _outputs(new, event.result, loaded.pipeline.cfg.safety.resources)
 
 
-def voice_turn(loaded: LoadedPipeline, state: SessionState | None, audio_path: str | None,
-               use_adapter: bool = True):
+def _live(registry: LiveRegistry, request: gr.Request | None) -> LiveSession:
+    return registry.get(getattr(request, "session_hash", None) or "no-session")
+
+
+def voice_turn(loaded: LoadedPipeline, registry: LiveRegistry, state: SessionState | None, audio_path: str | None,
+               use_adapter: bool = True, request: gr.Request = None):
     """A spoken turn from an audio file (the microphone's recording or an upload)."""
-    state = state or SessionState()
+    live = _live(registry, request)
+    state = _with_interruption(state or SessionState(), live.take_interruption())
     p = loaded.pipeline
+    stop = threading.Event()
     try:
         clip = clip_from_file(audio_path, p.cfg.audio)
-        events = p.voice_turn_stream(clip, state.history_pairs(), use_adapter=use_adapter)
+        events = p.voice_turn_stream(clip, state.history_pairs(), use_adapter=use_adapter, stop=stop)
         first = next(events)  # input problems surface here, before anything on the page changes
     except UserInputError as e:
         logger.info("voice turn rejected: %s", e)
         raise gr.Error(str(e), title="Could not use that recording") from e
-    yield from _stream(loaded, state, "voice", first, events, use_adapter)
+    yield from _stream(loaded, live, state, "voice", first, events, stop, use_adapter)
 
 
-def text_turn(loaded: LoadedPipeline, state: SessionState | None, text: str | None, use_adapter: bool = True):
+def text_turn(loaded: LoadedPipeline, registry: LiveRegistry, state: SessionState | None, text: str | None,
+              use_adapter: bool = True, request: gr.Request = None):
     """A typed turn."""
-    state = state or SessionState()
+    live = _live(registry, request)
+    state = _with_interruption(state or SessionState(), live.take_interruption())
+    stop = threading.Event()
     try:
-        events = loaded.pipeline.text_turn_stream(text or "", state.history_pairs(), use_adapter=use_adapter)
+        events = loaded.pipeline.text_turn_stream(text or "", state.history_pairs(), use_adapter=use_adapter,
+                                                  stop=stop)
         first = next(events)
     except UserInputError as e:
         logger.info("text turn rejected: %s", e)
         raise gr.Error(str(e), title="Nothing to send") from e
-    yield from _stream(loaded, state, "text", first, events, use_adapter)
+    yield from _stream(loaded, live, state, "text", first, events, stop, use_adapter)
 
 
-def new_conversation():
-    """A fresh session: empty history, timeline and timings."""
-    return _outputs(SessionState(), None)
+PHASE_TEXT = {"idle": "🎙 Hands-free: listening. Speak, then pause.",
+              "listening": "🗣 Hearing you…",
+              "thinking": "💭 Thinking… (speak to interrupt)",
+              "speaking": "🔊 Mentor speaking (speak to interrupt)"}
+
+
+def listen(registry: LiveRegistry, chunk, request: gr.Request = None):
+    """One streamed microphone chunk in hands-free mode: feeds the session's turn detector.
+    Returns (hands-free status, utterance signal, player message); the utterance signal
+    changes when a turn has ended, which starts ``hands_free_turn``."""
+    if chunk is None:
+        return gr.skip(), gr.skip(), gr.skip()
+    live = _live(registry, request)
+    rate, samples = chunk
+    result = live.listen(int(rate), samples)
+    feed = stop_message(result.barged_in.turn) if result.barged_in is not None else gr.skip()
+    signal = f"{live.turn_id}:{time.monotonic():.3f}" if result.utterances else gr.skip()
+    status = PHASE_TEXT[result.phase]
+    if status == live.shown_status:
+        status = gr.skip()  # the page re-renders what it is sent: send only changes
+    else:
+        live.shown_status = status
+    return status, signal, feed
+
+
+def hands_free_turn(loaded: LoadedPipeline, registry: LiveRegistry, state: SessionState | None, signal: str | None,
+                    use_adapter: bool = True, request: gr.Request = None):
+    """Answer the next utterance the turn detector heard. Problems (a cough, the mentor's
+    own voice coming back through the speakers) are shown as a notice, not a pop-up: in
+    hands-free mode nobody pressed anything."""
+    live = _live(registry, request)
+    utterance = live.next_utterance()
+    if utterance is None:
+        yield _skip_all()
+        return
+    state = _with_interruption(state or SessionState(), live.take_interruption())
+    p = loaded.pipeline
+    stop = threading.Event()
+    notice = None
+    try:
+        events = p.voice_turn_stream(utterance.clip, state.history_pairs(), use_adapter=use_adapter, stop=stop,
+                                     speech_end=utterance.ended_at)
+        first = next(events)
+        if live.is_echo(first.user_text, utterance.ended_at - utterance.clip.duration_s):
+            events.close()
+            logger.info("ignored an echo of the reply: %r", first.user_text)
+            notice = f"Ignored “{first.user_text}”: it sounded like the mentor's own voice. Headphones help."
+    except UserInputError as e:
+        logger.info("hands-free utterance rejected: %s", e)
+        notice = f"Heard something but could not use it: {e}"
+    if notice is not None:
+        out = list(_outputs(state, None))
+        out[2:8] = [gr.skip()] * 6
+        out[8] = notice
+        yield tuple(out)
+        return
+    yield from _stream(loaded, live, state, "voice", first, events, stop, use_adapter)
+
+
+def barge_in(registry: LiveRegistry, request: gr.Request = None):
+    """The person pressed Record while the mentor was thinking or talking: stop the reply."""
+    found = _live(registry, request).barge_in()
+    return stop_message(found.turn) if found is not None else gr.skip()
+
+
+def set_hands_free(registry: LiveRegistry, on: bool, request: gr.Request = None):
+    """Switch between push-to-talk and hands-free: show the right microphone."""
+    live = _live(registry, request)
+    live.reset_listening()
+    live.shown_status = PHASE_TEXT["idle"] if on else ""
+    return gr.update(visible=not on), gr.update(visible=on), live.shown_status
+
+
+def forget_session(registry: LiveRegistry, request: gr.Request = None) -> None:
+    """The page was closed: drop its live state (turn detector, playback model)."""
+    key = getattr(request, "session_hash", None)
+    if key:
+        registry.drop(key)
+
+
+def new_conversation(registry: LiveRegistry, request: gr.Request = None):
+    """A fresh session: empty history, timeline and timings; a reply still playing stops."""
+    found = _live(registry, request).barge_in()
+    _live(registry, request).take_interruption()
+    return _outputs(SessionState(), None, feed=stop_message(found.turn) if found is not None else None)
 
 
 def session_history(state: SessionState | None) -> dict:
@@ -167,6 +309,11 @@ def health(loaded: LoadedPipeline) -> dict:
         "versions": {d: _version(d) for d in ("torch", "transformers", "peft", "faster-whisper", "ctranslate2",
                                               "silero-vad", "sentence-transformers", "pyttsx3", "gradio")},
     }
+
+
+def player_js() -> str:
+    """The page's reply player (run once on page load)."""
+    return (Path(__file__).with_name("player.js")).read_text(encoding="utf-8")
 
 
 def status_markdown(loaded: LoadedPipeline) -> str:

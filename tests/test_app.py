@@ -14,7 +14,7 @@ def client(app_url):
 
 
 def test_voice_then_text_turn_in_one_session(client, question_wav):
-    chat, audio, timeline, summary, timings, last, details, notice = client.predict(
+    chat, audio, timeline, summary, timings, last, details, notice, feed = client.predict(
         handle_file(str(question_wav)), True, api_name="/voice_turn")
     assert "exams next week" in str(chat[0]["content"]).lower()
     assert details["perceived"]["emotion"] and details["voice"] is not None
@@ -31,6 +31,39 @@ def test_voice_then_text_turn_in_one_session(client, question_wav):
     assert [t["source"] for t in history["turns"]] == ["voice", "text"]
     assert all(t["reply_text"] for t in history["turns"])
     assert set(history["turns"][0]["timings_ms"]) == {"vad", "stt", "emotion", "llm", "tts", "total"}
+
+
+def test_reply_streams_pieces_with_audio_before_the_turn_ends(app_url):
+    """The streamed path as an API client sees it: the transcript first, then each reply
+    piece as it is ready (text in the chat, a WAV for the page's player), then the turn."""
+    import base64
+    import io
+    import json
+
+    c = Client(app_url, verbose=False)
+    job = c.submit("My manager criticised my work today and I feel useless. How do I move on from it?", True,
+                   api_name="/text_turn")
+    updates = [u for u in job]  # every yield, in order
+    final = job.result()
+
+    def last_reply(update):
+        content = update[0][-1]["content"]
+        return content if isinstance(content, str) else " ".join(part["text"] for part in content)
+
+    feeds = []
+    for u in updates[:-1]:
+        if isinstance(u[-1], str) and u[-1] not in [f for f, _ in feeds]:
+            feeds.append((u[-1], last_reply(u)))
+    msgs = [json.loads(f) for f, _ in feeds]
+    assert len(msgs) >= 2, "the reply should reach the client in several audio pieces"
+    assert [m["seq"] for m in msgs] == list(range(len(msgs))) and len({m["turn"] for m in msgs}) == 1
+    for m in msgs:
+        data, rate = sf.read(io.BytesIO(base64.b64decode(m["wav"])))
+        assert rate == 22050 and len(data) > 0.2 * rate and np.abs(data).max() > 0.05
+    # the first piece arrived while the reply was still being written, before the final update
+    first_text, final_text = feeds[0][1], last_reply(final)
+    assert first_text.endswith("…") and len(first_text) < len(final_text)
+    assert final_text.startswith(first_text.rstrip(" …"))
 
 
 def test_second_client_has_its_own_empty_history(app_url, client):
@@ -73,7 +106,7 @@ def test_health(client):
 
 def test_crisis_turn_is_marked_and_shows_resources(app_url):
     c = Client(app_url, verbose=False)
-    chat, audio, timeline, summary, timings, last, details, notice = c.predict(
+    chat, audio, timeline, summary, timings, last, details, notice, feed = c.predict(
         "I don't want to wake up tomorrow.", True, api_name="/text_turn")
     assert details["crisis"] and "crisis support" in notice and "findahelpline.com" in notice
     assert "emergency number" in str(chat[-1]["content"]) and audio

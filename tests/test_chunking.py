@@ -26,7 +26,7 @@ def test_abbreviations_and_initials_do_not_end_a_sentence():
 
 
 def test_decimals_are_not_sentence_ends():
-    assert stream("Your grade went from 2.5 to 3.75 this term. Well done.") == [
+    assert stream("Your grade went from 2.5 to 3.75 this term. Well done.", first_max_words=None) == [
         "Your grade went from 2.5 to 3.75 this term.", "Well done."]
 
 
@@ -34,6 +34,18 @@ def test_first_piece_is_cut_early_at_a_clause():
     pieces = stream("I hear you, and it makes sense that you feel stretched right now. Rest tonight.")
     assert pieces[0] == "I hear you,"
     assert " ".join(pieces) == "I hear you, and it makes sense that you feel stretched right now. Rest tonight."
+
+
+@pytest.mark.parametrize("step", [1, 4, 100])
+def test_a_long_first_sentence_is_cut_before_a_joining_word(step):
+    text = "Write down three things that make you happy at work this week, like a kind word. Then rest."
+    assert stream(text, step) == ["Write down three things", "that make you happy at work this week,",
+                                  "like a kind word.", "Then rest."]
+    # no joining word within the first six: cut after six words; a clause break inside them wins
+    assert stream("Please breathe slowly now, counting four beats each time.", step)[0] == "Please breathe slowly now,"
+    assert stream("Please breathe slowly now counting four beats each time.", step)[0] == \
+        "Please breathe slowly now counting four"
+    assert stream("Your grade went from 2.5 to 3.75 this term.", step)[0] == "Your grade went from 2.5"
 
 
 def test_later_clauses_need_more_words():
@@ -44,7 +56,7 @@ def test_later_clauses_need_more_words():
 
 def test_no_punctuation_is_cut_at_word_boundaries():
     words = [f"w{i}" for i in range(60)]
-    pieces = stream(" ".join(words), max_words=25)
+    pieces = stream(" ".join(words), max_words=25, first_max_words=None)
     assert [len(p.split()) for p in pieces] == [25, 25, 10]
     assert " ".join(pieces).split() == words
 

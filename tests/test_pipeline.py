@@ -116,3 +116,47 @@ def test_long_reply_is_capped_and_the_llm_is_stopped(config):
 def test_unfinished_last_sentence_is_not_spoken(config):
     r = make(config, llm=FakeLLM(reply="Rest tonight. Then plan the week and")).text_turn("hello", [])
     assert r.reply_text == "Rest tonight."
+
+
+def test_stop_from_outside_ends_the_reply_without_a_fallback(config):
+    """Barge-in: once the stop flag is set, no further piece is synthesised or yielded,
+    the LLM is told to stop, and the result is marked interrupted (no fallback sentence)."""
+    import threading
+
+    from claritymentor.types import ReplyPiece, TurnDone
+
+    stop = threading.Event()
+    llm = FakeLLM(reply="That sounds hard. Try one small step tonight. Then rest. What would help?")
+    p = make(config, llm=llm)
+    pieces, done = [], None
+    for event in p.text_turn_stream("I am tired", [], stop=stop):
+        if isinstance(event, ReplyPiece):
+            pieces.append(event)
+            stop.set()  # the person speaks over the first piece
+        elif isinstance(event, TurnDone):
+            done = event.result
+    assert [e.text for e in pieces] == ["That sounds hard."]
+    assert done.interrupted and done.reply_text == "That sounds hard." and llm.stop.is_set()
+    assert len(p.tts.styles) == 1  # nothing synthesised after the stop
+
+    stop = threading.Event()
+    stop.set()  # stopped before anything was said
+    r = [e for e in p.text_turn_stream("hello", [], stop=stop) if isinstance(e, TurnDone)][0].result
+    assert r.interrupted and r.reply_text == "" and not r.warnings
+
+
+def test_a_complete_reply_is_not_marked_interrupted(config):
+    r = make(config).text_turn("hello", [])
+    assert not r.interrupted and r.reply_text
+
+
+def test_marks_count_from_the_end_of_speech_when_it_was_earlier(config):
+    import time
+
+    from claritymentor.types import TurnDone
+
+    events = make(config).voice_turn_stream(CLIP, [], speech_end=time.perf_counter() - 0.6)
+    r = [e for e in events if isinstance(e, TurnDone)][0].result
+    assert 600 <= r.marks["turn_start"] < 700  # the end-of-turn silence it waited for
+    assert r.marks["turn_start"] <= r.marks["stt_done"] <= r.marks["first_audio"]
+    assert r.timings.total < r.marks["reply_done"] / 1000  # stage totals exclude the wait

@@ -1,0 +1,264 @@
+"""Live conversation state for one browser session: hands-free listening, what the
+browser is playing, and barge-in.
+
+The streamed microphone goes through ``LiveSession.listen``: its turn detector (one per
+session) returns the person's finished utterances, and when the person starts speaking
+while the mentor is thinking or talking, the session *barges in*: the reply's stop flag
+is set (the LLM and TTS stop), the browser is told to stop playing, and the part of the
+reply that had not started playing yet is dropped. What had been said is kept as an
+``Interruption`` for the turn handler to write into the history.
+
+What the browser has played is modelled here, not reported by the browser: each reply
+piece starts when it arrives or when the previous one ends (plus the player's gap),
+whichever is later, and lasts its audio's duration. On one machine the arrival is within
+a few tens of milliseconds of the send.
+
+Objects here are plain Python (no Gradio): a ``LiveRegistry`` maps Gradio's session hash
+to its ``LiveSession`` and forgets it when the page is closed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from claritymentor.types import AudioClip
+
+logger = logging.getLogger(__name__)
+
+PLAYER_GAP_S = 0.12  # the browser player's pause between pieces (the same as the joined reply's)
+ECHO_OVERLAP = 0.6  # share of an utterance's words found in the reply that marks it as our own voice
+ECHO_MIN_WORDS = 3
+ECHO_WINDOW_S = 1.5  # an utterance that started this long after playback ended is never an echo
+
+
+@dataclass(frozen=True)
+class Interruption:
+    """The person spoke over reply ``turn``: ``said`` is what had started playing."""
+
+    turn: int
+    said: str
+    dropped_pieces: int
+    record: int | None = None  # the history's turn index, once the reply was recorded
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """A hands-free turn: the speech and when it ended (``time.perf_counter``)."""
+
+    clip: AudioClip
+    ended_at: float
+
+
+@dataclass(frozen=True)
+class ListenResult:
+    utterances: tuple[Utterance, ...]
+    barged_in: Interruption | None
+    phase: str  # idle | listening | thinking | speaking
+
+
+@dataclass
+class _Piece:
+    text: str
+    start: float
+    end: float
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z']+", text.lower())
+
+
+class LiveSession:
+    """One browser session's live state (see the module docstring). Thread-safe: the
+    microphone stream and the turn handler run in different worker threads."""
+
+    def __init__(self, detector_factory: Callable[[], object] | None = None, sample_rate: int = 16000,
+                 clock: Callable[[], float] = time.perf_counter):
+        self._detector_factory = detector_factory
+        self._detector = None
+        self._resampler = None
+        self._rate_in: int | None = None
+        self._rate = sample_rate
+        self._clock = clock
+        self._lock = threading.RLock()
+        self.turn_id = 0  # increases with every reply; the player drops pieces of stopped turns
+        self._stop: threading.Event | None = None
+        self._running = False
+        self._pieces: list[_Piece] = []
+        self._interruption: Interruption | None = None
+        self._records: dict[int, int] = {}  # reply id -> its turn index in the history
+        self._pending: deque[Utterance] = deque()
+        self._was_speaking = False
+        self.shown_status = ""  # the hands-free status line the page shows now
+
+    # -- the reply side --------------------------------------------------------------
+    def begin_turn(self, stop: threading.Event) -> int:
+        """A reply starts; ``stop`` is the flag its pipeline watches. Returns its id."""
+        with self._lock:
+            if self._stop is not None:
+                self._stop.set()  # never two replies talking at once
+            self.turn_id += 1
+            self._stop = stop
+            self._running = True
+            self._pieces = []
+            return self.turn_id
+
+    def piece_sent(self, turn_id: int, text: str, duration_s: float) -> bool:
+        """A reply piece went to the browser. False (send nothing) when the turn was stopped."""
+        with self._lock:
+            if turn_id != self.turn_id or self._stop is None or self._stop.is_set():
+                return False
+            now = self._clock()
+            start = max(now, self._pieces[-1].end + PLAYER_GAP_S) if self._pieces else now
+            self._pieces.append(_Piece(text, start, start + duration_s))
+            return True
+
+    def end_turn(self, turn_id: int, record: int) -> Interruption | None:
+        """Reply ``turn_id`` finished generating and was recorded as history turn
+        ``record``. Returns its interruption if the person already spoke over it (later
+        ones come from ``take_interruption``)."""
+        with self._lock:
+            self._records = {turn_id: record}  # only the latest reply can still be interrupted
+            if turn_id == self.turn_id:
+                self._running = False
+            return self.take_interruption()
+
+    def take_interruption(self) -> Interruption | None:
+        """An interruption of a recorded reply not yet written into the history (and
+        forget it); None when there is none."""
+        with self._lock:
+            found = self._interruption
+            if found is None or found.turn not in self._records:
+                return None
+            self._interruption = None
+            return replace(found, record=self._records[found.turn])
+
+    def phase(self) -> str:
+        with self._lock:
+            return self._phase(self._clock())
+
+    def _phase(self, now: float) -> str:
+        if self._stop is not None and not self._stop.is_set():  # a reply that was not stopped
+            if self._running and not self._pieces:
+                return "thinking"
+            if self._pieces and (self._running or now < self._pieces[-1].end):
+                return "speaking"
+        return "listening" if self._was_speaking else "idle"
+
+    def barge_in(self) -> Interruption | None:
+        """The person started speaking: stop the reply if one is being thought of or
+        played. Returns the interruption, or None when the mentor was quiet."""
+        with self._lock:
+            now = self._clock()
+            if self._phase(now) not in ("thinking", "speaking"):
+                return None
+            said = [p for p in self._pieces if p.start <= now]
+            self._stop.set()
+            found = Interruption(self.turn_id, " ".join(p.text for p in said), len(self._pieces) - len(said))
+            self._pieces = said
+            if said:
+                said[-1].end = min(said[-1].end, now)
+            self._interruption = found
+            logger.info("barge-in on reply %d: %d piece(s) said, %d dropped", found.turn, len(said),
+                        found.dropped_pieces)
+            return found
+
+    def is_echo(self, text: str, started_at: float) -> bool:
+        """Whether an utterance is most likely the mentor's own voice picked up by the
+        microphone: it began while (or just after) a reply played and most of its words
+        are the reply's."""
+        with self._lock:
+            if not self._pieces or started_at > self._pieces[-1].end + ECHO_WINDOW_S:
+                return False
+            reply = set(_words(" ".join(p.text for p in self._pieces)))
+        words = _words(text)
+        if len(words) < ECHO_MIN_WORDS:
+            return False
+        return sum(w in reply for w in words) / len(words) >= ECHO_OVERLAP
+
+    # -- the microphone side ---------------------------------------------------------
+    def listen(self, sample_rate: int, samples: np.ndarray) -> ListenResult:
+        """Feed one streamed microphone chunk (any rate, int or float, mono or not)."""
+        data = _mono_float(samples)
+        with self._lock:
+            if self._detector is None:
+                if self._detector_factory is None:
+                    raise RuntimeError("this session has no turn detector")
+                self._detector = self._detector_factory()
+            if sample_rate != self._rate_in:
+                self._rate_in = sample_rate
+                self._resampler = None
+                if sample_rate != self._rate:
+                    import soxr
+
+                    self._resampler = soxr.ResampleStream(sample_rate, self._rate, 1, dtype="float32")
+            if self._resampler is not None:
+                data = self._resampler.resample_chunk(data)
+            clips = self._detector.feed(data)
+            now = self._clock()
+            utterances = []
+            for clip in clips:
+                utterances.append(Utterance(clip, now - self._detector.last_end_ago_s))
+            speaking = self._detector.speaking
+            interruption = None
+            if speaking and not self._was_speaking:
+                interruption = self.barge_in()
+            self._was_speaking = speaking
+            self._pending.extend(utterances)
+            return ListenResult(tuple(utterances), interruption, self._phase(now))
+
+    def next_utterance(self) -> Utterance | None:
+        with self._lock:
+            return self._pending.popleft() if self._pending else None
+
+    def reset_listening(self) -> None:
+        """Hands-free was switched off or on: forget half-heard speech."""
+        with self._lock:
+            if self._detector is not None:
+                self._detector.reset()
+            self._resampler, self._rate_in = None, None
+            self._was_speaking = False
+            self._pending.clear()
+
+
+def _mono_float(samples: np.ndarray) -> np.ndarray:
+    data = np.asarray(samples)
+    if data.ndim == 2:
+        data = data.mean(axis=1 if data.shape[1] <= data.shape[0] else 0)
+    if np.issubdtype(data.dtype, np.integer):
+        data = data.astype(np.float32) / float(-np.iinfo(data.dtype).min)
+    data = np.nan_to_num(data.astype(np.float32, copy=False).reshape(-1))
+    return data
+
+
+class LiveRegistry:
+    """Session hash -> LiveSession, created on first use, dropped when the page closes."""
+
+    def __init__(self, detector_factory: Callable[[], object] | None, max_sessions: int = 256):
+        self._factory = detector_factory
+        self._sessions: dict[str, LiveSession] = {}
+        self._lock = threading.Lock()
+        self._max = max_sessions
+
+    def get(self, key: str) -> LiveSession:
+        with self._lock:
+            live = self._sessions.get(key)
+            if live is None:
+                if len(self._sessions) >= self._max:  # oldest first: dicts keep insertion order
+                    self._sessions.pop(next(iter(self._sessions)))
+                live = self._sessions[key] = LiveSession(self._factory)
+            return live
+
+    def drop(self, key: str) -> None:
+        with self._lock:
+            self._sessions.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._sessions)
