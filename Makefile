@@ -4,7 +4,7 @@ PY := .venv/bin/python
 export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: setup setup-test run test train-emotion eval-emotion train-lora eval-lora bench
+.PHONY: setup setup-test run test train-emotion eval-emotion train-lora eval-lora bench bench-browser
 
 setup:
 	bash scripts/setup.sh run
@@ -32,3 +32,6 @@ eval-lora: setup
 
 bench: setup
 	$(PY) scripts/bench_latency.py
+
+bench-browser: setup-test
+	$(PY) scripts/bench_browser.py

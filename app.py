@@ -88,10 +88,10 @@ def build_demo(loaded: LoadedPipeline) -> gr.Blocks:
 
         outputs = [state, chat, reply_audio, timeline, summary, timings, last_timing, turn_details, notice,
                    audio_feed]
-        voice_fn = functools.partial(ui.voice_turn, loaded, live)
-        text_fn = functools.partial(ui.text_turn, loaded, live)
+        voice_fn = ui.bind(ui.voice_turn, loaded, live)
+        text_fn = ui.bind(ui.text_turn, loaded, live)
         audio_feed.change(None, audio_feed, None, js="(v) => { window.cmPlayer && window.cmPlayer.push(v); }")
-        mic.start_recording(functools.partial(ui.barge_in, live), None, audio_feed, api_visibility="private",
+        mic.start_recording(ui.bind(ui.barge_in, live), None, audio_feed, api_visibility="private",
                             js="() => { window.cmPlayer && window.cmPlayer.stop(); }")
         mic.stop_recording(voice_fn, [state, mic, use_adapter], outputs, api_name="voice_turn",
                            concurrency_id="turn")
@@ -100,19 +100,19 @@ def build_demo(loaded: LoadedPipeline) -> gr.Blocks:
                     concurrency_id="turn").success(lambda: "", None, text, api_visibility="private")
         send.click(text_fn, [state, text, use_adapter], outputs, api_visibility="private",
                    concurrency_id="turn").success(lambda: "", None, text, api_visibility="private")
-        new.click(functools.partial(ui.new_conversation, live), None, outputs, api_name="new_conversation")
-        hands_free.change(functools.partial(ui.set_hands_free, live), hands_free, [mic, live_mic, live_status],
+        new.click(ui.bind(ui.new_conversation, live), None, outputs, api_name="new_conversation")
+        hands_free.change(ui.bind(ui.set_hands_free, live), hands_free, [mic, live_mic, live_status],
                           api_visibility="private").then(
             None, hands_free, None,
             js="(on) => { if (on) setTimeout(() => document.querySelector('#live-mic button.record-button')?.click(), 500); }")
-        live_mic.stream(functools.partial(ui.listen, live), live_mic, [live_status, heard, audio_feed],
+        live_mic.stream(ui.bind(ui.listen, live), live_mic, [live_status, heard, audio_feed],
                         stream_every=0.25, time_limit=3600, concurrency_limit=None, concurrency_id="listen",
                         api_name="listen")
-        heard.change(functools.partial(ui.hands_free_turn, loaded, live), [state, heard, use_adapter], outputs,
+        heard.change(ui.bind(ui.hands_free_turn, loaded, live), [state, heard, use_adapter], outputs,
                      concurrency_id="turn", api_visibility="private")
-        demo.unload(functools.partial(ui.forget_session, live))
+        demo.unload(ui.bind(ui.forget_session, live))
         history_btn.click(ui.session_history, state, history_json, api_name="history")
-        health_btn.click(functools.partial(ui.health, loaded), None, health_json, api_name="health")
+        health_btn.click(ui.bind(ui.health, loaded), None, health_json, api_name="health")
         logger.info("UI built for profile %s", cfg.profile)
     return demo
 

@@ -90,7 +90,7 @@ def mark_interrupted(state: SessionState, index: int, said: str) -> SessionState
     return new
 
 
-INTERRUPTED_MARK = "⏹ interrupted"
+INTERRUPTED_MARK = "[interrupted]"
 
 
 def perceived_caption(label: str, confidence: float) -> str:

@@ -9,12 +9,14 @@ message and no output (the session state included) changes.
 from __future__ import annotations
 
 import base64
+import inspect
 import io
 import json
 import logging
 import platform
 import threading
 import time
+import typing
 import wave
 from importlib import metadata
 from pathlib import Path
@@ -34,6 +36,25 @@ from claritymentor.session import (CRISIS_MARK, SessionState, add_turn, chat_mes
 from claritymentor.types import ReplyPiece, SpeechAudio, TurnDone, TurnResult
 
 logger = logging.getLogger(__name__)
+
+def bind(fn, *bound):
+    """``fn`` with its first arguments bound, keeping the rest of its signature and type
+    hints: Gradio finds the ``gr.Request`` parameter by its annotation, which
+    ``functools.partial`` hides (every browser would then share one live session)."""
+    sig = inspect.signature(fn)
+    params = list(sig.parameters.values())[len(bound):]
+    if inspect.isgeneratorfunction(fn):
+        def wrapper(*args, **kwargs):
+            yield from fn(*bound, *args, **kwargs)
+    else:
+        def wrapper(*args, **kwargs):
+            return fn(*bound, *args, **kwargs)
+    names = {p.name for p in params} | {"return"}
+    wrapper.__signature__ = sig.replace(parameters=params)
+    wrapper.__annotations__ = {k: v for k, v in typing.get_type_hints(fn).items() if k in names}
+    wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
+    return wrapper
+
 
 STAGE_LABELS = ("vad", "stt", "emotion", "llm", "tts", "total")
 
@@ -195,10 +216,10 @@ def text_turn(loaded: LoadedPipeline, registry: LiveRegistry, state: SessionStat
     yield from _stream(loaded, live, state, "text", first, events, stop, use_adapter)
 
 
-PHASE_TEXT = {"idle": "🎙 Hands-free: listening. Speak, then pause.",
-              "listening": "🗣 Hearing you…",
-              "thinking": "💭 Thinking… (speak to interrupt)",
-              "speaking": "🔊 Mentor speaking (speak to interrupt)"}
+PHASE_TEXT = {"idle": "**Listening.** Speak, then pause.",
+              "listening": "**Hearing you…**",
+              "thinking": "**Thinking…** (speak to interrupt)",
+              "speaking": "**Mentor speaking** (speak to interrupt)"}
 
 
 def listen(registry: LiveRegistry, chunk, request: gr.Request = None):

@@ -1,17 +1,19 @@
 """A real browser: Debian's Chromium through Playwright, with a fake-microphone WAV.
-Push to talk, then a typed turn; the page must show both turns, the reply audio and
-the timeline. Screenshots go to artifacts/."""
+Push to talk, then a typed turn; then hands-free with a barge-in. The page must show
+the turns, play the reply as it streams, and mark the interrupted reply. Screenshots and
+the in-page latencies go to artifacts/."""
 
+import json
 import shutil
 
 import numpy as np
 import pytest
 import soundfile as sf
 
+from scripts.browser_harness import first_pieces, launch, open_page, player_log, start_hands_free
 from tests.conftest import ARTIFACTS, espeak_wav
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SENTENCE = "I feel really anxious about my job interview tomorrow."
 
 
@@ -25,21 +27,21 @@ def mic_wav(speech_dir):
 
 
 @pytest.fixture(scope="module")
-def page(app_url, mic_wav):
+def playwright():
+    """One Playwright for the module (its sync API cannot be started twice at once)."""
     from playwright.sync_api import sync_playwright
 
     if not shutil.which("chromium"):
         pytest.fail("Chromium is missing: run `make test` (scripts/setup.sh test installs it)")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={mic_wav[0]}%noloop", "--no-sandbox", "--disable-gpu",
-            "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"])
-        pg = browser.new_page(viewport={"width": 1400, "height": 1100})
-        pg.goto(app_url)
-        pg.wait_for_selector("#mic button.record-button", timeout=60_000)
-        yield pg
-        browser.close()
+        yield p
+
+
+@pytest.fixture(scope="module")
+def page(app_url, mic_wav, playwright):
+    browser = launch(playwright, mic_wav[0])
+    yield open_page(browser, app_url)
+    browser.close()
 
 
 def test_push_to_talk_then_typed_turn(page, mic_wav):
@@ -52,9 +54,13 @@ def test_push_to_talk_then_typed_turn(page, mic_wav):
                            timeout=90_000)
     chat = page.inner_text("#chat").lower()
     assert "anxious" in chat and "tomorrow" in chat
-    page.wait_for_selector("#reply-audio audio[src], #reply-audio [data-testid='waveform-Mentor\\'s voice']",
-                           state="attached", timeout=30_000)
+    page.wait_for_function("window.cmFullAudio.length > 0", timeout=30_000)
     assert "LLM" in page.inner_text("#last-timing")
+    # The reply was streamed: its first piece reached the page's player (and was scheduled
+    # to play at once) before the whole reply's audio arrived.
+    log = player_log(page)
+    assert log and log[0]["state"] == "running" and log[0]["starts"] - log[0]["arrived"] < 100
+    assert log[0]["arrived"] < page.evaluate("window.cmFullAudio[0].at")
     page.screenshot(path=str(ARTIFACTS / "browser-voice-turn.png"), full_page=True)
 
     page.fill("#text-in textarea", "Thank you. How should I prepare tonight?")
@@ -65,3 +71,56 @@ def test_push_to_talk_then_typed_turn(page, mic_wav):
     # The text box is cleared once the turn has gone through (a failed turn keeps the text).
     page.wait_for_function("document.querySelector('#text-in textarea').value === ''", timeout=10_000)
     page.screenshot(path=str(ARTIFACTS / "browser-two-turns.png"), full_page=True)
+
+
+HANDS_FREE_FIRST = "I feel really anxious about my job interview tomorrow, and I keep thinking I will fail."
+HANDS_FREE_SECOND = "Can you give me one thing to do tonight?"
+BARGE_IN_AFTER_S = 4.5  # the second question starts while the first reply is still playing
+
+
+@pytest.fixture(scope="module")
+def hands_free_wav(tmp_path_factory):
+    """One microphone stream: a question, a pause shorter than the reply, a second question
+    (a barge-in), then silence. Returns the path and the end times of both questions."""
+    d = tmp_path_factory.mktemp("hands-free")
+    first, sr = sf.read(espeak_wav(d / "a.wav", HANDS_FREE_FIRST, rate=150, pad_s=0.0), dtype="float32")
+    second, _ = sf.read(espeak_wav(d / "b.wav", HANDS_FREE_SECOND, rate=150, pad_s=0.0), dtype="float32")
+    z = lambda s: np.zeros(int(s * sr), np.float32)  # noqa: E731
+    path = d / "hands-free.wav"
+    sf.write(path, np.concatenate([z(1.0), first, z(BARGE_IN_AFTER_S), second, z(9.0)]), sr, subtype="PCM_16")
+    end1 = 1.0 + len(first) / sr
+    return path, end1, end1 + BARGE_IN_AFTER_S + len(second) / sr
+
+
+def test_hands_free_turns_and_barge_in(app_url, hands_free_wav, playwright):
+    ARTIFACTS.mkdir(exist_ok=True)
+    path, end1, end2 = hands_free_wav
+    browser = launch(playwright, path)
+    try:
+        page = open_page(browser, app_url)
+        mic_start = start_hands_free(page)
+        assert page.is_visible("#live-mic") and not page.is_visible("#mic")
+        # both questions answered without pressing anything
+        page.wait_for_function("document.querySelector('#chat').innerText.includes('tonight')", timeout=60_000)
+        page.wait_for_function("window.cmPlayer.log.some((e) => e.turn >= 2)", timeout=60_000)
+        page.wait_for_function("document.querySelector('#timeline-summary').innerText.includes('2:')",
+                               timeout=60_000)
+        chat = page.inner_text("#chat").lower()
+        assert "interview" in chat and "tonight" in chat
+        # the barge-in: the second question stopped the first reply in the page, and
+        # the history keeps only what had been played, marked interrupted
+        stops = page.evaluate("window.cmPlayer.stops")
+        assert [s["turn"] for s in stops] == [1], stops
+        assert mic_start + (end1 + BARGE_IN_AFTER_S) * 1000 < stops[0]["at"] < mic_start + end2 * 1000
+        page.wait_for_function("document.querySelector('#chat').innerText.includes('interrupted')",
+                               timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "browser-hands-free.png"), full_page=True)
+        firsts = first_pieces(page)
+        latency = {"reply_1_ms": firsts[1]["arrived"] - (mic_start + end1 * 1000),
+                   "reply_2_ms": firsts[2]["arrived"] - (mic_start + end2 * 1000),
+                   "barge_in_stop_ms": stops[0]["at"] - (mic_start + (end1 + BARGE_IN_AFTER_S) * 1000)}
+        (ARTIFACTS / "browser-hands-free-latency.json").write_text(json.dumps(latency, indent=1))
+        print("hands-free, in the page (ms from end of speech to first reply audio):", latency)
+        assert 0 < latency["reply_1_ms"] < 15_000 and 0 < latency["reply_2_ms"] < 15_000
+    finally:
+        browser.close()
