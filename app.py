@@ -38,7 +38,8 @@ def build_demo(loaded: LoadedPipeline) -> gr.Blocks:
     with gr.Blocks(title="ClarityMentor") as demo:
         state = gr.State(SessionState())
         gr.Markdown("# ClarityMentor\nTalk to your mentor: record a question (it answers when you stop "
-                    "recording) or type one. The mentor listens to *how* you sound as well as what you say.")
+                    "recording), type one, or tick *Hands-free* and just talk. The mentor listens to *how* you "
+                    "sound as well as what you say.")
         with gr.Row():
             with gr.Column(scale=3, min_width=520):
                 chat = gr.Chatbot(label="Conversation", height=420, elem_id="chat")
