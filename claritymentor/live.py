@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from claritymentor.audio import _to_float, _to_mono
 from claritymentor.types import AudioClip
 
 logger = logging.getLogger(__name__)
@@ -229,13 +230,9 @@ class LiveSession:
 
 
 def _mono_float(samples: np.ndarray) -> np.ndarray:
-    data = np.asarray(samples)
-    if data.ndim == 2:
-        data = data.mean(axis=1 if data.shape[1] <= data.shape[0] else 0)
-    if np.issubdtype(data.dtype, np.integer):
-        data = data.astype(np.float32) / float(-np.iinfo(data.dtype).min)
-    data = np.nan_to_num(data.astype(np.float32, copy=False).reshape(-1))
-    return data
+    """A streamed chunk as mono float32 (the upload path's conversions), NaNs zeroed."""
+    data = _to_mono(_to_float(np.asarray(samples)))
+    return np.nan_to_num(data.astype(np.float32, copy=False).reshape(-1))
 
 
 class LiveRegistry:
