@@ -183,11 +183,18 @@ def _live(registry: LiveRegistry, request: gr.Request | None) -> LiveSession:
     return registry.get(getattr(request, "session_hash", None) or "no-session")
 
 
+def _session_for_turn(registry: LiveRegistry, state: SessionState | None,
+                      request: gr.Request | None) -> tuple[LiveSession, SessionState]:
+    """The browser's live state, and its session with any barge-in on the previous reply
+    written into the history first."""
+    live = _live(registry, request)
+    return live, _with_interruption(state or SessionState(), live.take_interruption())
+
+
 def voice_turn(loaded: LoadedPipeline, registry: LiveRegistry, state: SessionState | None, audio_path: str | None,
                use_adapter: bool = True, request: gr.Request = None):
     """A spoken turn from an audio file (the microphone's recording or an upload)."""
-    live = _live(registry, request)
-    state = _with_interruption(state or SessionState(), live.take_interruption())
+    live, state = _session_for_turn(registry, state, request)
     p = loaded.pipeline
     stop = threading.Event()
     try:
@@ -203,8 +210,7 @@ def voice_turn(loaded: LoadedPipeline, registry: LiveRegistry, state: SessionSta
 def text_turn(loaded: LoadedPipeline, registry: LiveRegistry, state: SessionState | None, text: str | None,
               use_adapter: bool = True, request: gr.Request = None):
     """A typed turn."""
-    live = _live(registry, request)
-    state = _with_interruption(state or SessionState(), live.take_interruption())
+    live, state = _session_for_turn(registry, state, request)
     stop = threading.Event()
     try:
         events = loaded.pipeline.text_turn_stream(text or "", state.history_pairs(), use_adapter=use_adapter,
@@ -298,8 +304,9 @@ def forget_session(registry: LiveRegistry, request: gr.Request = None) -> None:
 
 def new_conversation(registry: LiveRegistry, request: gr.Request = None):
     """A fresh session: empty history, timeline and timings; a reply still playing stops."""
-    found = _live(registry, request).barge_in()
-    _live(registry, request).take_interruption()
+    live = _live(registry, request)
+    found = live.barge_in()
+    live.take_interruption()  # the interrupted reply is in the history being cleared
     return _outputs(SessionState(), None, feed=stop_message(found.turn) if found is not None else None)
 
 
