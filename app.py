@@ -109,8 +109,9 @@ def build_demo(loaded: LoadedPipeline) -> gr.Blocks:
         live_mic.stream(ui.bind(ui.listen, live), live_mic, [live_status, heard, audio_feed],
                         stream_every=0.25, time_limit=3600, concurrency_limit=None, concurrency_id="listen",
                         api_name="listen")
+        # no progress overlay: an answer prepared early may be dropped; the status line says what happens
         heard.change(ui.bind(ui.hands_free_turn, loaded, live), [state, heard, use_adapter], outputs,
-                     concurrency_id="turn", api_visibility="private")
+                     concurrency_id="turn", api_visibility="private", show_progress="hidden")
         demo.unload(ui.bind(ui.forget_session, live))
         history_btn.click(ui.session_history, state, history_json, api_name="history")
         health_btn.click(ui.bind(ui.health, loaded), None, health_json, api_name="health")

@@ -47,6 +47,7 @@ class VADConfig:
 @dataclass(frozen=True)
 class TurnConfig:
     end_silence_ms: int = 600
+    prepare_after_ms: int = 300  # the answer is prepared after this much silence, sent once the turn ends (0: off)
     min_speech_ms: int = 300
     threshold: float = 0.5
     speech_pad_ms: int = 120
@@ -60,6 +61,7 @@ class STTConfig:
     cpu_threads: int = 2
     beam_size: int = 1
     language: str = "en"
+    encoder_window_s: float = 30.0  # under 30: shorter utterances are encoded in this window (stt.py)
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,8 @@ class LLMConfig:
     history_turns: int = 4
     max_reply_words: int = 80
     torch_threads: int = 2
+    dtype: str = "auto"  # auto = bfloat16 on CPUs with native bf16, else float32
+    int8_decode: bool = True  # bfloat16 only: token-by-token steps read int8 copies of the weights
 
 
 @dataclass(frozen=True)
@@ -225,6 +229,9 @@ def _check_ranges(sections: dict[str, Any], where: str) -> None:
         (0 < sections["vad"].threshold < 1, "vad.threshold must be between 0 and 1"),
         (0 < sections["turn"].threshold < 1, "turn.threshold must be between 0 and 1"),
         (100 <= sections["turn"].end_silence_ms <= 5000, "turn.end_silence_ms must be between 100 and 5000"),
+        (0 <= sections["turn"].prepare_after_ms < sections["turn"].end_silence_ms,
+         "turn.prepare_after_ms must be >= 0 (0: off) and below turn.end_silence_ms"),
+        (0 < sections["stt"].encoder_window_s <= 30, "stt.encoder_window_s must be > 0 and at most 30"),
         (0 <= f.min_confidence <= 1, "fusion.min_confidence must be between 0 and 1"),
         (0 <= t.base_volume <= 1, "tts.base_volume must be between 0.0 and 1.0"),
         (0 <= t.base_pitch <= 99, "tts.base_pitch must be between 0 and 99"),

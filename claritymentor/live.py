@@ -2,7 +2,7 @@
 browser is playing, and barge-in.
 
 The streamed microphone goes through ``LiveSession.listen``: its turn detector (one per
-session) returns the person's finished utterances, and when the person starts speaking
+session) returns the person's utterances, and when the person starts speaking
 while the mentor is thinking or talking, the session *barges in*: the reply's stop flag
 is set (the LLM and TTS stop), the browser is told to stop playing, and the part of the
 reply that had not started playing yet is dropped. What had been said is kept as an
@@ -12,6 +12,11 @@ What the browser has played is modelled here, not reported by the browser: each 
 piece starts when it arrives or when the previous one ends (plus the player's gap),
 whichever is later, and lasts its audio's duration. On one machine the arrival is within
 a few tens of milliseconds of the send.
+
+An utterance can be handed on *early*, after a short pause (``turn.prepare_after_ms``),
+with an undecided ``Confirmation``: the answer is prepared while the detector waits for
+the end-of-turn silence, which confirms it; if the person goes on speaking instead, it is
+refused and the prepared answer is dropped (the longer utterance comes later).
 
 Objects here are plain Python (no Gradio): a ``LiveRegistry`` maps Gradio's session hash
 to its ``LiveSession`` and forgets it when the page is closed.
@@ -25,7 +30,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -50,12 +55,40 @@ class Interruption:
     record: int | None = None  # the history's turn index, once the reply was recorded
 
 
+class Confirmation:
+    """Whether an utterance handed on early really was the end of the person's turn."""
+
+    def __init__(self, accepted: bool | None = None):
+        self._event = threading.Event()
+        self._accepted: bool | None = None
+        self.decided_at: float | None = None  # time.perf_counter() of the decision
+        if accepted is not None:
+            self.decide(accepted)
+
+    def decide(self, accepted: bool) -> None:
+        if not self._event.is_set():
+            self._accepted, self.decided_at = accepted, time.perf_counter()
+            self._event.set()
+
+    @property
+    def accepted(self) -> bool | None:
+        """True / False once decided; None while the detector still waits."""
+        return self._accepted
+
+    def wait(self, timeout: float) -> bool:
+        """Block until decided; False only when refused (the microphone going quiet for
+        ``timeout`` counts as the end of the turn)."""
+        self._event.wait(timeout)
+        return self._accepted is not False
+
+
 @dataclass(frozen=True)
 class Utterance:
     """A hands-free turn: the speech and when it ended (``time.perf_counter``)."""
 
     clip: AudioClip
     ended_at: float
+    confirmation: Confirmation = field(default_factory=lambda: Confirmation(True), compare=False)
 
 
 @dataclass(frozen=True)
@@ -96,6 +129,7 @@ class LiveSession:
         self._interruption: Interruption | None = None
         self._records: dict[int, int] = {}  # reply id -> its turn index in the history
         self._pending: deque[Utterance] = deque()
+        self._early: Utterance | None = None  # handed on early, not decided yet
         self._was_speaking = False
         self.shown_status = ""  # the hands-free status line the page shows now
 
@@ -202,11 +236,19 @@ class LiveSession:
                     self._resampler = soxr.ResampleStream(sample_rate, self._rate, 1, dtype="float32")
             if self._resampler is not None:
                 data = self._resampler.resample_chunk(data)
-            clips = self._detector.feed(data)
             now = self._clock()
             utterances = []
-            for clip in clips:
-                utterances.append(Utterance(clip, now - self._detector.last_end_ago_s))
+            for event in self._detector.feed_events(data):
+                if event.kind == "resumed":
+                    self._decide_early(False)
+                elif event.kind == "ended" and self._early is not None:
+                    self._decide_early(True)  # already handed on: its answer is being prepared
+                else:  # early, or ended without an early hand-on
+                    u = Utterance(event.clip, now - event.ago_s,
+                                  Confirmation(None if event.kind == "early" else True))
+                    utterances.append(u)
+                    if event.kind == "early":
+                        self._early = u
             speaking = self._detector.speaking
             interruption = None
             if speaking and not self._was_speaking:
@@ -215,9 +257,20 @@ class LiveSession:
             self._pending.extend(utterances)
             return ListenResult(tuple(utterances), interruption, self._phase(now))
 
+    def _decide_early(self, accepted: bool) -> None:
+        if self._early is not None:
+            self._early.confirmation.decide(accepted)
+            logger.info("utterance handed on early %s", "confirmed" if accepted else "dropped: the person went on")
+            self._early = None
+
     def next_utterance(self) -> Utterance | None:
+        """The oldest utterance to answer (refused early ones are skipped)."""
         with self._lock:
-            return self._pending.popleft() if self._pending else None
+            while self._pending:
+                u = self._pending.popleft()
+                if u.confirmation.accepted is not False:
+                    return u
+            return None
 
     def reset_listening(self) -> None:
         """Hands-free was switched off or on: forget half-heard speech."""
@@ -226,6 +279,7 @@ class LiveSession:
                 self._detector.reset()
             self._resampler, self._rate_in = None, None
             self._was_speaking = False
+            self._decide_early(False)
             self._pending.clear()
 
 

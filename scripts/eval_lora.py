@@ -130,12 +130,7 @@ def main() -> None:
     examples = encode_examples(llm._tok, cfg.prompts, held)
     results = {}
     for name, use_adapter in (("base", False), ("claritymentor", True)):
-        model = llm._model
-        if use_adapter:
-            loss = reply_loss(model, examples)
-        else:
-            with model.disable_adapter():
-                loss = reply_loss(model, examples)
+        loss = reply_loss(llm.model_for(use_adapter), examples)
         prompts = [p for d in held for p in reply_prompts(cfg.prompts, d)][: args.generate]
         replies = [llm.generate(messages, use_adapter=use_adapter) for messages, _ in prompts]
         results[name] = {"loss": round(loss, 4), "perplexity": round(math.exp(loss), 2),

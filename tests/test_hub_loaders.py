@@ -8,7 +8,7 @@ import pytest
 from claritymentor.config import EMOTIONS, LLMConfig, STTConfig
 from claritymentor.errors import ModelLoadError
 from claritymentor.llm import TransformersLLM
-from claritymentor.stt import FasterWhisperSTT
+from claritymentor.stt import FasterWhisperSTT, repeats_itself
 from claritymentor.text_emotion import TransformersEmotionClassifier
 from claritymentor.types import AudioClip, TextEmotion, Transcript
 from tests import tiny_models
@@ -27,6 +27,24 @@ def test_faster_whisper_loads_a_converted_model_and_transcribes(tmp_path):
     t = np.arange(16000) / 16000
     out = stt.transcribe(AudioClip((0.2 * np.sin(2 * np.pi * 200 * t)).astype(np.float32), 16000))
     assert isinstance(out, Transcript) and isinstance(out.text, str) and out.duration_s == 1.0
+
+
+def test_short_encoder_window_runs_on_a_converted_model(tmp_path):
+    model_dir = tiny_models.tiny_faster_whisper(tmp_path)
+    stt = FasterWhisperSTT.load(STTConfig(model=str(model_dir), compute_type="float32", language="en",
+                                          encoder_window_s=5.0))
+    t = np.arange(32000) / 16000
+    out = stt.transcribe(AudioClip((0.2 * np.sin(2 * np.pi * 200 * t)).astype(np.float32), 16000))
+    assert stt.window_s(2.0) == 5.0 and isinstance(out.text, str) and out.duration_s == 2.0
+
+
+@pytest.mark.parametrize("text,loop", [
+    ("Yes? Yes? Yes? Yes", True), ("high mentor, high mentor, high mentor,", True),
+    ("okay okay okay", True), ("I said no, no. Then I left.", False),
+    ("I have my statistics exam on Friday and I keep freezing when I practise.", False),
+])
+def test_repeated_words_mark_a_loop(text, loop):
+    assert repeats_itself(text) is loop
 
 
 def test_transformers_emotion_classifier_on_a_tiny_roberta(tmp_path):
@@ -59,6 +77,29 @@ def test_causal_lm_with_matching_lora_adapter(tiny_lm, tmp_path):
     plain = TransformersLLM.load(dataclasses.replace(cfg, use_adapter=False), tmp_path / "cache", adapter)
     assert plain.adapter is None and plain.generate(MESSAGES) == base
     assert with_adapter != base  # the random LoRA weights change the greedy output
+
+
+def test_merged_adapter_answers_like_peft_unmerged_and_dtype_is_applied(tiny_lm, tmp_path):
+    """The adapter is merged into its own copy: same greedy reply as peft's unmerged model."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    adapter = tiny_models.lora_adapter(tiny_lm, tmp_path / "adapter", base_name=str(tiny_lm))
+    cfg = LLMConfig(model=str(tiny_lm), max_new_tokens=8, repetition_penalty=1.0, dtype="float32")
+    llm = TransformersLLM.load(cfg, tmp_path / "cache", adapter)
+    kwargs = llm._generate_kwargs(MESSAGES, None)
+    kwargs.pop("_system")
+    unmerged = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_lm), str(adapter)).eval()
+    with torch.inference_mode():
+        raw = unmerged.generate(**kwargs)
+    assert llm._tok.decode(raw[0, kwargs["input_ids"].shape[1]:], skip_special_tokens=True).strip() == \
+        llm.generate(MESSAGES)
+    bf16 = TransformersLLM.load(dataclasses.replace(cfg, dtype="bfloat16"), tmp_path / "cache", adapter)
+    assert {next(bf16.model_for(a).parameters()).dtype for a in (True, False)} == {torch.bfloat16}
+    assert bf16.model_for(True) is not bf16.model_for(False)
+    with pytest.raises(ModelLoadError, match="not a torch dtype"):
+        TransformersLLM.load(dataclasses.replace(cfg, dtype="float33"), tmp_path / "cache", adapter)
 
 
 def test_adapter_for_another_base_is_not_applied(tiny_lm, tmp_path, caplog):

@@ -9,6 +9,7 @@ import pytest
 
 from claritymentor.live import LiveRegistry, LiveSession
 from claritymentor.session import SessionState, add_turn, chat_messages, mark_interrupted
+from claritymentor.turn_detection import DetectorEvent
 from claritymentor.types import AudioClip
 from tests.test_session import result
 
@@ -114,19 +115,22 @@ def test_interrupted_turn_in_history_and_chat():
 
 
 class ScriptedDetector:
-    """Returns scripted (speaking, utterances) per fed chunk."""
+    """Returns scripted (speaking, events) per fed chunk: a number of ended turns, or the
+    kinds of detector events in order."""
 
     def __init__(self, script):
         self.script = list(script)
         self.speaking = False
-        self.last_end_ago_s = 0.0
         self.fed = []
 
-    def feed(self, samples):
+    def feed_events(self, samples):
         self.fed.append(samples)
-        self.speaking, n = self.script.pop(0)
-        self.last_end_ago_s = 0.6 if n else 0.0
-        return [AudioClip(np.zeros(16000, np.float32), 16000)] * n
+        self.speaking, kinds = self.script.pop(0)
+        if isinstance(kinds, int):
+            kinds = ["ended"] * kinds
+        clip = AudioClip(np.zeros(16000, np.float32), 16000)
+        return [DetectorEvent(k, None if k == "resumed" else clip, {"early": 0.3, "ended": 0.6}.get(k, 0.0))
+                for k in kinds]
 
     def reset(self):
         self.speaking = False
@@ -148,6 +152,40 @@ def test_listen_barges_in_when_speech_starts_and_queues_the_utterance(clock):
     assert len(r.utterances) == 1 and r.utterances[0].ended_at == pytest.approx(clock.t - 0.6)
     assert live.next_utterance() is r.utterances[0] and live.next_utterance() is None
     assert all(f.dtype == np.float32 and f.ndim == 1 and len(f) < 12000 for f in det.fed)  # mono, resampled
+
+
+def test_an_early_utterance_is_confirmed_by_the_end_of_the_turn(clock):
+    det = ScriptedDetector([(True, ["early"]), (True, ["ended"])])
+    live = LiveSession(detector_factory=lambda: det, clock=clock)
+    chunk = np.zeros(4000, np.float32)
+    r = live.listen(16000, chunk)
+    assert len(r.utterances) == 1 and r.utterances[0].ended_at == pytest.approx(clock.t - 0.3)
+    early = live.next_utterance()
+    assert early is r.utterances[0] and early.confirmation.accepted is None
+    clock.t += 0.3
+    r = live.listen(16000, chunk)
+    assert r.utterances == () and early.confirmation.accepted is True  # not handed on twice
+    assert early.confirmation.wait(0) and live.next_utterance() is None
+
+
+def test_an_early_utterance_is_dropped_when_the_person_goes_on(clock):
+    det = ScriptedDetector([(True, ["early"]), (True, ["resumed"]), (True, ["early"]), (True, ["ended"])])
+    live = LiveSession(detector_factory=lambda: det, clock=clock)
+    chunk = np.zeros(4000, np.float32)
+    first = live.listen(16000, chunk).utterances[0]
+    live.listen(16000, chunk)
+    assert first.confirmation.accepted is False and not first.confirmation.wait(0)
+    second = live.listen(16000, chunk).utterances[0]
+    assert live.next_utterance() is second  # the refused one is skipped
+    live.listen(16000, chunk)
+    assert second.confirmation.accepted is True
+
+
+def test_switching_hands_free_off_refuses_a_pending_early_utterance(clock):
+    live = LiveSession(detector_factory=lambda: ScriptedDetector([(True, ["early"])]), clock=clock)
+    early = live.listen(16000, np.zeros(4000, np.float32)).utterances[0]
+    live.reset_listening()
+    assert early.confirmation.accepted is False and live.next_utterance() is None
 
 
 def test_registry_gives_each_session_its_own_state():

@@ -1,11 +1,16 @@
 """The real embedded models on espeak-ng speech (offline)."""
 
+import dataclasses
+import re
+
 import numpy as np
 import pytest
 import soundfile as sf
 
+from claritymentor import stt as stt_module
 from claritymentor.audio import clip_from_file, prepare_audio
 from claritymentor.errors import UserInputError
+from claritymentor.stt import FasterWhisperSTT, repeats_itself
 from claritymentor.types import AudioClip
 from claritymentor.vad import EnergyVAD, trim_to_speech
 from tests.conftest import espeak_wav
@@ -49,6 +54,31 @@ def test_voice_turn_end_to_end(loaded, question_wav, config):
     heard = {w.strip(".,!?'").lower() for w in back.text.split()}
     assert len(reply_words & heard) >= 3, (r.reply_text, back.text)
     assert r.timings.llm > 0 and r.timings.stt > 0 and r.timings.tts > 0
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z']+", text.lower())
+
+
+def test_short_encoder_window_reads_the_same_words_as_the_30_s_window(loaded, question_wav, config):
+    stt = loaded.pipeline.stt
+    speech = trim_to_speech(loaded.pipeline.vad, clip_from_file(question_wav, config.audio)).speech
+    assert stt.window_s(speech.duration_s) == 10.0 and stt.window_s(29.5) == 30.0
+    short = stt.transcribe_short_window(speech.samples, 10.0)
+    assert short.ok and _words(short.text) == _words(stt._transcribe_full(speech).text)
+
+
+@pytest.mark.parametrize("text", ["Yes.", "No."])
+def test_a_looping_short_window_is_caught_and_redone_with_30_s(loaded, tmp_path, config, text, monkeypatch):
+    """A window no longer than the speech makes tiny.en loop; that result must not be used."""
+    stt = loaded.pipeline.stt
+    clip = clip_from_file(espeak_wav(tmp_path / "w.wav", text, pad_s=0.5), config.audio)
+    looped = stt.transcribe_short_window(clip.samples, clip.duration_s)
+    assert not looped.ok and repeats_itself(looped.text), looped
+    monkeypatch.setattr(stt_module, "WINDOW_MARGIN_S", 0.0)
+    narrow = FasterWhisperSTT(stt._model, dataclasses.replace(stt._cfg, encoder_window_s=0.5), stt.name)
+    assert narrow.window_s(clip.duration_s) == pytest.approx(clip.duration_s)
+    assert _words(narrow.transcribe(clip).text) == _words(text) and narrow.fallbacks == 1
 
 
 def test_silence_file_is_rejected_by_the_pipeline(loaded, tmp_path, config):

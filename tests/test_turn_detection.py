@@ -27,12 +27,16 @@ def silence(seconds):
     return np.zeros(int(seconds * 16000), np.float32)
 
 
-def feed_in_chunks(det, audio, chunk_s=0.1):
-    turns = []
+def events_in_chunks(det, audio, chunk_s=0.1):
+    out = []
     step = int(chunk_s * 16000)
     for i in range(0, len(audio), step):
-        turns += det.feed(audio[i:i + step])
-    return turns
+        out += det.feed_events(audio[i:i + step])
+    return out
+
+
+def feed_in_chunks(det, audio, chunk_s=0.1):
+    return [e.clip for e in events_in_chunks(det, audio, chunk_s) if e.kind == "ended"]
 
 
 def test_a_300_ms_pause_mid_sentence_does_not_end_the_turn(config, phrases):
@@ -79,3 +83,24 @@ def test_sessions_do_not_share_state(config, phrases):
     assert len(turns_one) == 1 and len(turns_two) == 1
     alone = feed_in_chunks(TurnDetector.load(config.turn), a, chunk_s=step / 16000)
     assert np.array_equal(alone[0].samples, turns_one[0].samples)
+
+
+def test_a_pause_is_handed_on_early_and_void_when_speech_goes_on(config, phrases):
+    """A 450 ms pause (over prepare_after_ms 300, under end_silence_ms 600): ``early`` with the
+    first phrase, then ``resumed``; after the final silence ``early`` again with both phrases,
+    then ``ended`` with the same speech."""
+    det = TurnDetector.load(config.turn)
+    audio = np.concatenate([silence(0.5), phrases["a"], silence(0.45), phrases["b"], silence(1.0)])
+    events = events_in_chunks(det, audio)
+    assert [e.kind for e in events] == ["early", "resumed", "early", "ended"]
+    first, _, second, ended = events
+    assert abs(first.clip.duration_s - len(phrases["a"]) / 16000) < 0.4
+    assert second.clip.duration_s > first.clip.duration_s + len(phrases["b"]) / 16000 - 0.2
+    assert np.array_equal(second.clip.samples, ended.clip.samples)  # the same speech: its answer stands
+    assert 0.28 <= second.ago_s < 0.45 and 0.57 <= ended.ago_s < 0.75  # 32 ms Silero windows
+
+
+def test_early_hand_on_can_be_switched_off(config, phrases):
+    det = TurnDetector.load(dataclasses.replace(config.turn, prepare_after_ms=0))
+    audio = np.concatenate([silence(0.5), phrases["a"], silence(0.45), phrases["b"], silence(1.0)])
+    assert [e.kind for e in events_in_chunks(det, audio)] == ["ended"]
