@@ -10,8 +10,8 @@ microphone (the same questions as scripts/bench_latency.py), against the app it 
   audio arriving, which is when the page could first play it before streaming (the
   "before" figure, measured in the same run).
 - hands-free: one browser, all questions in one microphone stream with pauses between
-  them. Measured from the end of each question (the microphone's start plus the
-  question's end in the WAV) to the first piece of its reply.
+  them. Measured from the end of each question, as the page's microphone stream carried
+  it (its level, read every ~10 ms), to the first piece of its reply.
 
 The browser shares the 2-core machine with the server, so the figures include its load.
 
@@ -38,7 +38,7 @@ import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
 
 from scripts.bench_latency import UTTERANCES, stats  # noqa: E402
-from scripts.browser_harness import first_pieces, launch, open_page, start_hands_free  # noqa: E402
+from scripts.browser_harness import first_pieces, launch, open_page, speech_segments, start_hands_free  # noqa: E402
 
 logger = logging.getLogger("bench_browser")
 GAP_S = 9.0  # silence after each hands-free question: the reply is generated well within it
@@ -111,10 +111,15 @@ def hands_free(p, url: str, tmp: Path, texts: list[str], extra_args) -> list[flo
         page.wait_for_function(f"performance.now() > {mic_start + (t + 1) * 1000}", polling=500,
                                timeout=int((t + 60) * 1000))
         firsts = sorted(first_pieces(page).values(), key=lambda e: e["arrived"])
+        segments = speech_segments(page)
+        if len(segments) != len(ends):
+            raise SystemExit(f"the page's microphone carried {len(segments)} utterances, not {len(ends)}")
+        offsets = [b - (mic_start + end * 1000) for (_, b), end in zip(segments, ends)]
+        print(f"  (speech ended {statistics.median(offsets):+.0f} ms from the microphone's hand-over "
+              "plus the offset in the WAV)", flush=True)
         out = []
-        for i, end in enumerate(ends):
-            end_ms = mic_start + end * 1000
-            nxt = ends[i + 1] * 1000 + mic_start if i + 1 < len(ends) else float("inf")
+        for i, (_, end_ms) in enumerate(segments):
+            nxt = segments[i + 1][0] if i + 1 < len(segments) else float("inf")
             got = [e for e in firsts if end_ms < e["arrived"] < nxt]
             if not got:
                 print(f"  hands-free {i}: no reply audio before the next question", flush=True)

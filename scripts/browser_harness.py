@@ -2,9 +2,12 @@
 the page's own timings (``window.cmPlayer.log``). Used by tests/test_browser.py and
 scripts/bench_browser.py.
 
-The fake microphone plays a WAV file once (``%noloop``) from the moment the page opens
-the microphone; the harness notes that moment in the page (``window.cmCapture``), so the
-end of each utterance in page time is that moment plus its offset in the WAV.
+The fake microphone plays a WAV file once (``%noloop``). The harness notes in the page
+when the microphone was handed over (``window.cmCapture``) and the level of what the
+page's microphone stream carries every ~10 ms (``window.cmLevels``): ``speech_segments``
+finds in it where each utterance starts and ends, in page time, as the page captured it.
+(The file starts playing a little before ``getUserMedia`` resolves, so "handed over plus
+the offset in the WAV" put the end of speech ~0.2 s late.)
 """
 
 from __future__ import annotations
@@ -24,9 +27,25 @@ new MutationObserver(() => {
   const src = a && (a.getAttribute('href') || a.querySelector('[href]')?.getAttribute('href'));
   if (src && !window.cmFullAudio.some((e) => e.src === src)) window.cmFullAudio.push({src, at: performance.now()});
 }).observe(document, {subtree: true, childList: true, attributes: true, attributeFilter: ['href']});
+window.cmLevels = [];
 const cmOrigGUM = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
 navigator.mediaDevices.getUserMedia = async (c) => {
-  const s = await cmOrigGUM(c); window.cmCapture.push(performance.now()); return s;
+  const s = await cmOrigGUM(c);
+  window.cmCapture.push(performance.now());
+  try {
+    const ctx = new AudioContext();
+    const an = ctx.createAnalyser();
+    an.fftSize = 512;
+    ctx.createMediaStreamSource(s).connect(an);
+    const buf = new Float32Array(an.fftSize);
+    setInterval(() => {
+      an.getFloatTimeDomainData(buf);
+      let e = 0;
+      for (const v of buf) e += v * v;
+      window.cmLevels.push([performance.now(), Math.sqrt(e / buf.length)]);
+    }, 10);
+  } catch (err) { console.warn('level meter unavailable', err); }
+  return s;
 };
 """
 
@@ -55,6 +74,21 @@ def start_hands_free(page, timeout_ms=20_000) -> float:
     page.click("#hands-free input")
     page.wait_for_function("window.cmCapture.length > 0", timeout=timeout_ms)
     return page.evaluate("window.cmCapture[window.cmCapture.length - 1]")
+
+
+def speech_segments(page, threshold: float = 0.01, gap_ms: float = 500.0) -> list[tuple[float, float]]:
+    """(start, end) page times (ms) of the speech the page's microphone carried: levels
+    above ``threshold``, pauses under ``gap_ms`` joined. The end is the last loud reading,
+    so a late reading (a busy page) can only make a latency measured from it longer."""
+    segments: list[list[float]] = []
+    for t, level in page.evaluate("window.cmLevels"):
+        if level < threshold:
+            continue
+        if segments and t - segments[-1][1] < gap_ms:
+            segments[-1][1] = t
+        else:
+            segments.append([t, t])
+    return [(a, b) for a, b in segments]
 
 
 def player_log(page) -> list[dict]:
