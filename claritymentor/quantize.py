@@ -4,7 +4,7 @@ Generating a token multiplies one row of activations by every weight matrix: the
 goes into reading the weights from memory (SmolLM2-135M: 270 MB per token in bfloat16).
 ``Int8DecodeLinear`` keeps, beside each layer's weights, an int8 copy with one scale per
 output channel, and uses it (``torch._weight_int8pack_mm``) for those single-row steps:
-half the bytes, ~1.6x the tokens per second. The prompt (many rows at once, bound by
+half the bytes, ~1.5x the tokens per second of bfloat16. The prompt (many rows at once, bound by
 arithmetic, not memory) still runs on the original weights. Weight-only int8 keeps the
 held-out perplexity within 1% (scripts/bench_llm.py); quantising the activations too
 (``torch.ao`` dynamic int8) tripled it, so that is not used.
