@@ -65,7 +65,6 @@ class TurnDetector:
         self._speech_windows = 0
         self._silence_windows = 0
         self._early = False  # an ``early`` event was sent for the current pause
-        self.last_end_ago_s = 0.0  # audio fed after the end of the last returned turn
 
     @property
     def speaking(self) -> bool:
@@ -79,9 +78,8 @@ class TurnDetector:
         return float(self._model(torch.from_numpy(window), RATE).item())
 
     def feed(self, samples: np.ndarray) -> list[AudioClip]:
-        """Add streamed samples; return the turns that ended in them (usually none or one).
-        ``last_end_ago_s`` then says how much audio (the end-of-turn silence and anything
-        after it) was fed after the last one's end: the speech ended that long ago."""
+        """Add streamed samples; return the turns that ended in them (usually none or one;
+        ``feed_events`` also says how long ago each one's speech ended)."""
         return [e.clip for e in self.feed_events(samples) if e.kind == "ended"]
 
     def feed_events(self, samples: np.ndarray) -> list[DetectorEvent]:
@@ -124,7 +122,6 @@ class TurnDetector:
                         after = (n - i - 1) * WINDOW + len(self._pending)
                     events.append(DetectorEvent("ended", AudioClip(np.concatenate(self._audio[:keep]), RATE),
                                                 after / RATE))
-                    self.last_end_ago_s = after / RATE
                 else:
                     logger.debug("ignored a %d ms burst", self._speech_windows * WINDOW * 1000 // RATE)
                 self._audio, self._history = [], []
