@@ -100,6 +100,7 @@ class LLMConfig:
     torch_threads: int = 2
     dtype: str = "auto"  # auto = bfloat16 on CPUs with native bf16, else float32
     int8_decode: bool = True  # bfloat16 only: token-by-token steps read int8 copies of the weights
+    prefill_next_turn: bool = True  # after a reply, prefill the next prompt's persona + history in the background
 
 
 @dataclass(frozen=True)

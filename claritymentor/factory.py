@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from claritymentor.config import EMOTIONS, AppConfig
+from claritymentor.config import AppConfig
 from claritymentor.llm import TransformersLLM
 from claritymentor.pipeline import Pipeline
-from claritymentor.prompts import system_prompt
+from claritymentor.prompts import conversation_prefix
 from claritymentor.prosody import ProsodyAnalyzer
 from claritymentor.stt import FasterWhisperSTT
 from claritymentor.text_emotion import load_text_emotion
@@ -70,7 +70,7 @@ def build_pipeline(cfg: AppConfig) -> LoadedPipeline:
         ("speech emotion", lambda: ProsodyAnalyzer(cfg.prosody) if cfg.prosody.enabled else None,
          lambda m: m and m.read(_warm_clip(1.5), 3, 1.5)),
         ("llm", lambda: TransformersLLM.load(cfg.llm, cache_dir, cfg.resolve(cfg.llm.adapter_path)),
-         lambda m: (m.prepare([system_prompt(cfg.prompts, e) for e in EMOTIONS]),
+         lambda m: (m.prepare([conversation_prefix(cfg.prompts, [], cfg.llm.history_turns)]),
                     m.generate([{"role": "user", "content": "Hi"}], max_new_tokens=4))),
         ("tts", lambda: Pyttsx3TTS.load(cfg.tts), lambda m: m.synthesize("Hello.", cfg.prompts.style("neutral"))),
     ]

@@ -21,19 +21,21 @@ import logging
 import shutil
 import threading
 from pathlib import Path
-from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Protocol
 
 from claritymentor.config import LLMConfig
 from claritymentor.errors import ModelLoadError
 from claritymentor.models_paths import smollm2_gguf
+from claritymentor.prefix_cache import PrefixCaches
+from claritymentor.prompts import fold_late_system_messages
 from claritymentor.quantize import int8_decode, int8_decode_works
 
 logger = logging.getLogger(__name__)
 
 EMBEDDED_BASE_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
-MAX_PREFIX_CACHES = 32  # 7 emotions x adapter on/off, with room for edited prompts
+MAX_PREFIX_CACHES = 8  # conversations whose next prompt is prefilled (plus the pinned persona prompts)
+PREFILL_CHUNK = 64  # tokens per step of a background prefill: a turn waits for at most one step
 
 
 class MentorLLM(Protocol):
@@ -47,6 +49,11 @@ class MentorLLM(Protocol):
     def stream(self, messages: list[dict[str, str]], use_adapter: bool = True,
                stop: threading.Event | None = None) -> Iterator[str]:
         """The reply as text deltas, as they are generated; setting ``stop`` ends it early."""
+        ...
+
+    def prefill(self, messages: list[dict[str, str]], use_adapter: bool = True) -> int:
+        """Compute and keep the KV cache of ``messages`` (the start of a later prompt), giving
+        way to any generation that is waiting; returns the tokens now cached."""
         ...
 
 
@@ -129,6 +136,19 @@ def adapter_base(adapter_dir: Path) -> str | None:
     return json.loads(cfg.read_text())["base_model_name_or_path"]
 
 
+class _Held:
+    """Context manager releasing a lock that is already held."""
+
+    def __init__(self, lock: threading.Lock):
+        self._lock = lock
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._lock.release()
+
+
 class TransformersLLM:
     """Greedy or sampled generation on a preloaded model, optionally with a LoRA adapter
     merged into a second copy (``tuned``)."""
@@ -140,12 +160,16 @@ class TransformersLLM:
         self._tok = tokenizer
         self._cfg = cfg
         self._lock = threading.Lock()  # one generation at a time: 2 cores, no oversubscription
-        # KV cache of each system prompt (per adapter on/off): the prompt's first ~100 tokens are
-        # the same for every turn with the same emotion, and reusing them saves ~200 ms of prefill.
-        self._prefix_caches: OrderedDict[tuple[str, bool], tuple[object, object]] = OrderedDict()
+        self._waiting = 0  # generations waiting for the lock: a background prefill gives way to them
+        self._waiting_lock = threading.Lock()
+        # KV caches of prompt starts: the persona prompt, and each conversation's history as it
+        # stands after its last reply (prefilled while the reply plays), so a turn only prefills
+        # the emotion's guidance and the new words.
+        self.prefixes = PrefixCaches(MAX_PREFIX_CACHES)
         self.base_id = base_id
         self.adapter = adapter
         self.name = base_id + (f" + LoRA ({adapter})" if adapter else "")
+        self.precision = "as loaded"  # how it runs, in words (set by ``load``)
 
     @classmethod
     def load(cls, cfg: LLMConfig, cache_dir: Path, adapter_dir: Path) -> "TransformersLLM":
@@ -176,68 +200,95 @@ class TransformersLLM:
             for m in (model, tuned):
                 if m is not None:
                     int8_decode(m)
-        logger.info("LLM %s%s in %s%s", base_id, f" + merged adapter {adapter}" if adapter else "",
-                    str(dtype).removeprefix("torch."), ", int8 decode weights" if int8 else "")
-        return cls(model, tok, cfg, base_id, adapter, tuned)
+        llm = cls(model, tok, cfg, base_id, adapter, tuned)
+        llm.precision = (f"{'merged adapter, ' if adapter else ''}{str(dtype).removeprefix('torch.')}"
+                         f"{' with int8 weights for generated tokens' if int8 else ''}")
+        logger.info("LLM %s: %s", llm.name, llm.precision)
+        return llm
 
     def model_for(self, use_adapter: bool = True):
         """The model that answers: the adapter-merged copy, or the base."""
         return self._tuned if use_adapter and self._tuned is not None else self._model
 
+    def _encode(self, messages: list[dict[str, str]], add_generation_prompt: bool) -> dict:
+        try:
+            return self._tok.apply_chat_template(messages, add_generation_prompt=add_generation_prompt,
+                                                 return_tensors="pt", return_dict=True)
+        except Exception as e:  # jinja's TemplateError: e.g. a system message after the first
+            folded = fold_late_system_messages(messages)
+            if folded == messages:
+                raise
+            logger.debug("chat template refused the messages (%s): guidance folded into the user turn", e)
+            return self._tok.apply_chat_template(folded, add_generation_prompt=add_generation_prompt,
+                                                 return_tensors="pt", return_dict=True)
+
     def _generate_kwargs(self, messages: list[dict[str, str]], max_new_tokens: int | None) -> dict:
-        enc = self._tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
-                                            return_dict=True)
+        enc = self._encode(messages, add_generation_prompt=True)
         sample = self._cfg.temperature > 0
         kwargs = dict(**enc, max_new_tokens=max_new_tokens or self._cfg.max_new_tokens, do_sample=sample,
                       repetition_penalty=self._cfg.repetition_penalty,
                       pad_token_id=self._tok.pad_token_id or self._tok.eos_token_id)
         if sample:
             kwargs["temperature"] = self._cfg.temperature
-        if messages and messages[0]["role"] == "system":
-            kwargs["_system"] = messages[0]["content"]
         return kwargs
 
-    def _prefix_entry(self, system: str, use_adapter: bool):
-        """(token ids, KV cache) of the system prompt, built on first use; call under the lock."""
-        key = (system, bool(use_adapter and self.adapter))
-        if key not in self._prefix_caches:
-            ids = self._tok.apply_chat_template([{"role": "system", "content": system}], add_generation_prompt=False,
-                                                return_tensors="pt", return_dict=True)["input_ids"]
-            cache = self.model_for(use_adapter)(input_ids=ids, use_cache=True).past_key_values
-            self._prefix_caches[key] = (ids, cache)
-            while len(self._prefix_caches) > MAX_PREFIX_CACHES:
-                self._prefix_caches.popitem(last=False)
-        self._prefix_caches.move_to_end(key)
-        return self._prefix_caches[key]
+    def _variant(self, use_adapter: bool) -> bool:
+        return bool(use_adapter and self._tuned is not None)
 
-    def _prefix_cache(self, system: str, use_adapter: bool, input_ids):
-        """A copy of the system prompt's KV cache when it prefixes ``input_ids``, else None."""
+    def _prefix_ids(self, messages: list[dict[str, str]]) -> list[int]:
+        return self._encode(messages, add_generation_prompt=False)["input_ids"][0].tolist()
+
+    def _locked(self) -> "_Held":
+        """The generation lock, taken ahead of any background prefill."""
+        with self._waiting_lock:
+            self._waiting += 1
+        try:
+            self._lock.acquire()
+        finally:
+            with self._waiting_lock:
+                self._waiting -= 1
+        return _Held(self._lock)
+
+    def prefill(self, messages: list[dict[str, str]], use_adapter: bool = True, pinned: bool = False) -> int:
         import torch
 
-        ids, cache = self._prefix_entry(system, use_adapter)
-        n = ids.shape[1]
-        if input_ids.shape[1] <= n or not torch.equal(input_ids[:, :n], ids):
-            return None
-        return copy.deepcopy(cache)  # generate() extends the cache in place
-
-    def prepare(self, system_prompts: list[str]) -> None:
-        """Build the system-prompt caches now (start-up), not on each emotion's first turn."""
-        import torch
-
-        for system in system_prompts:
+        ids = self._prefix_ids(messages)
+        variant, model = self._variant(use_adapter), self.model_for(use_adapter)
+        with self._lock:
+            done, cache = self.prefixes.longest(variant, ids, strict=False)
+            if done == len(ids):
+                return done
+            start, cache = done, copy.deepcopy(cache) if cache is not None else None
+        while done < len(ids):
             with self._lock, torch.inference_mode():
-                self._prefix_entry(system, True)
+                if self._waiting:
+                    break  # a turn is waiting: keep what is done, it still shortens that turn's prefill
+                end = min(done + PREFILL_CHUNK, len(ids))
+                if len(ids) - end < PREFILL_CHUNK // 4:
+                    end = len(ids)  # no tiny last step (steps of <= 4 rows would use the int8 weights)
+                out = model(input_ids=torch.tensor([ids[done:end]]), past_key_values=cache, use_cache=True)
+                cache, done = out.past_key_values, end
+        if done > start:
+            with self._lock:
+                self.prefixes.store(variant, ids[:done], cache, pinned=pinned)
+        return done
+
+    def prepare(self, prefixes: list[list[dict[str, str]]]) -> None:
+        """Prefill ``prefixes`` (the persona prompt) for both variants now, at start-up, and
+        keep them for good."""
+        for messages in prefixes:
+            for use_adapter in (True, False) if self._tuned is not None else (False,):
+                self.prefill(messages, use_adapter, pinned=True)
 
     def _run(self, kwargs: dict, use_adapter: bool):
         import torch
 
         kwargs = dict(kwargs)
-        system = kwargs.pop("_system", None)
-        with self._lock, torch.inference_mode():
-            if system is not None:
-                cache = self._prefix_cache(system, use_adapter, kwargs["input_ids"])
-                if cache is not None:
-                    kwargs["past_key_values"] = cache
+        with self._locked(), torch.inference_mode():
+            n, cache = self.prefixes.copy_of_longest(self._variant(use_adapter), kwargs["input_ids"][0].tolist())
+            if cache is not None:
+                kwargs["past_key_values"] = cache
+            logger.debug("prompt of %d tokens, %d of them cached", kwargs["input_ids"].shape[1], n)
             return self.model_for(use_adapter).generate(**kwargs)
 
     def generate(self, messages: list[dict[str, str]], use_adapter: bool = True,

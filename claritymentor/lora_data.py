@@ -1,26 +1,26 @@
 """Turn mentor dialogues into training / evaluation examples for the LoRA adapter, in
-exactly the prompt format the app uses at run time (persona + emotion guidance +
-history), so what the adapter learns is what the app asks."""
+exactly the prompt format the app uses at run time (persona + history + emotion
+guidance + the new turn), so what the adapter learns is what the app asks."""
 
 from __future__ import annotations
 
 from claritymentor.config import PromptsConfig
 from claritymentor.mentor_data import Dialogue
-from claritymentor.prompts import system_prompt
+from claritymentor.prompts import build_messages
 
 LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj")
 MAX_TOKENS = 512
 
 
 def reply_prompts(prompts: PromptsConfig, dialogue: Dialogue) -> list[tuple[list[dict[str, str]], str]]:
-    """(chat messages up to a mentor reply, that reply) for every mentor turn."""
-    system = {"role": "system", "content": system_prompt(prompts, dialogue.emotion)}
+    """(chat messages up to a mentor reply, that reply) for every mentor turn, built by the
+    app's own ``build_messages`` with the whole dialogue so far as history."""
     out = []
-    history: list[dict[str, str]] = []
-    for role, text in dialogue.turns:
-        if role == "assistant":
-            out.append(([system, *history], text))
-        history.append({"role": role, "content": text})
+    turns = dialogue.turns
+    for i in range(1, len(turns), 2):  # turns alternate user / assistant (mentor_data checks)
+        history = [(turns[j][1], turns[j + 1][1]) for j in range(0, i - 1, 2)]
+        messages = build_messages(prompts, dialogue.emotion, history, turns[i - 1][1], len(history))
+        out.append((messages, turns[i][1]))
     return out
 
 

@@ -30,7 +30,7 @@ from claritymentor.config import AppConfig
 from claritymentor.errors import UserInputError
 from claritymentor.fusion import fuse
 from claritymentor.llm import MentorLLM
-from claritymentor.prompts import build_messages, clean_for_speech
+from claritymentor.prompts import build_messages, clean_for_speech, conversation_prefix
 from claritymentor.prosody import SpeechEmotionModel
 from claritymentor.safety import check_crisis
 from claritymentor.stt import SpeechToText
@@ -74,6 +74,7 @@ class Pipeline:
     prosody: SpeechEmotionModel | None
     llm: MentorLLM
     tts: TextToSpeech
+    prefilling: threading.Thread | None = None  # the latest background prefill (benchmarks wait on it)
 
     # -- whole turns -------------------------------------------------------------------
     def voice_turn(self, clip: AudioClip, history: Sequence[tuple[str, str]],
@@ -165,6 +166,25 @@ class Pipeline:
         messages = build_messages(self.cfg.prompts, emotion, history, user_text, self.cfg.llm.history_turns)
         return self.llm.stream(messages, use_adapter=use_adapter, stop=stop), emotion.label, ()
 
+    def _prefill_next(self, history: Sequence[tuple[str, str]], use_adapter: bool) -> threading.Thread | None:
+        """Start prefilling the next turn's persona + history while this reply plays: that
+        turn then prefills only the emotion's guidance and its own words. A turn that starts
+        meanwhile takes the LLM first (``prefill`` gives way between steps)."""
+        if not self.cfg.llm.prefill_next_turn:
+            return None
+        messages = conversation_prefix(self.cfg.prompts, history, self.cfg.llm.history_turns)
+
+        def work() -> None:
+            try:
+                self.llm.prefill(messages, use_adapter=use_adapter)
+            except Exception:  # only a lost speed-up: the next turn prefills it all
+                logger.exception("prefilling the next turn failed")
+
+        thread = threading.Thread(target=work, name="llm-prefill", daemon=True)
+        thread.start()
+        self.prefilling = thread
+        return thread
+
     def _speak(self, text: str, style, warnings: list[str]) -> SpeechAudio | None:
         try:
             return self.tts.synthesize(text, style)
@@ -231,6 +251,8 @@ class Pipeline:
             yield from speak([EMPTY_REPLY_FALLBACK])
             reply = EMPTY_REPLY_FALLBACK
         timings.total = clock.since(clock.started)
+        if not interrupted:
+            self._prefill_next([*history, (user_text, reply)], use_adapter)
         yield TurnDone(TurnResult(source=source, user_text=user_text, reply_text=reply, emotion=emotion,
                                   reply_audio=_join(audio), timings=timings, warnings=tuple(warnings),
                                   crisis=crisis, marks=dict(clock.marks), interrupted=interrupted))

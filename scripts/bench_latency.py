@@ -6,6 +6,10 @@ twice: streamed (the app's way: pieces spoken while the LLM writes) and sequenti
 (the original backend's way: full LLM reply, then full TTS). Prints per-stage medians
 and P90s, time-to-first-audio, and the ratio to the sequential baseline.
 
+Then the same questions as one conversation (each turn sees the ones before), twice:
+without and with the background prefill of the next turn's persona + history
+(``llm.prefill_next_turn``), waiting for that prefill between turns as a listener would.
+
 Through the app (--app URL): the same questions sent to a running app with
 gradio_client (`/voice_turn`), adding the web layer: the client's round trip and the
 server's own marks.
@@ -100,6 +104,39 @@ def in_process(files: list[Path], rounds: int) -> None:
     print(f"  {'sequential baseline: audio':28s} {stats(baseline)}   (full LLM reply, then full TTS)")
     ratio = statistics.median(streamed["first_audio"]) / statistics.median(baseline)
     print(f"  time-to-first-audio / sequential baseline (medians): {ratio:.2f}")
+
+    print(f"\none conversation of {len(clips)} turns (history of up to {cfg.llm.history_turns} exchanges in "
+          "each prompt), ms from end of speech")
+    rows = {}
+    for prefill in (False, True):  # without first: it stores no conversation caches the other could reuse
+        marks = conversation(p, clips, prefill)
+        name = "with prefill" if prefill else "without prefill"
+        rows[name] = marks
+        for k, label in (("first_token", "first LLM token"), ("first_audio", "FIRST AUDIO READY")):
+            print(f"  {name + ': ' + label:36s} {stats([m[k] for m in marks])}")
+    ratio = (statistics.median(m["first_audio"] for m in rows["with prefill"])
+             / statistics.median(m["first_audio"] for m in rows["without prefill"]))
+    print(f"  first audio with / without prefill (medians): {ratio:.2f}")
+    print("  per turn, first token without -> with: " + ", ".join(
+        f"{a['first_token']}->{b['first_token']}" for a, b in zip(rows["without prefill"], rows["with prefill"])))
+
+
+def conversation(p, clips, prefill: bool) -> list[dict[str, int]]:
+    """The clips as one conversation; marks of each turn."""
+    import dataclasses
+
+    cfg = p.cfg
+    p = dataclasses.replace(p, cfg=dataclasses.replace(cfg, llm=dataclasses.replace(cfg.llm,
+                                                                                    prefill_next_turn=prefill)))
+    history: list[tuple[str, str]] = []
+    marks = []
+    for clip in clips:
+        r = p.voice_turn(clip, history)
+        if p.prefilling is not None:
+            p.prefilling.join()  # the person listens to the reply meanwhile (several seconds)
+        marks.append(r.marks)
+        history.append((r.user_text, r.reply_text))
+    return marks
 
 
 def through_app(files: list[Path], url: str, rounds: int) -> None:

@@ -76,8 +76,9 @@ argument) switches to the base model for comparison.
 
 `data/mentor/` ({train['train_dialogues']} training dialogues, {train['train_replies']} mentor replies;
 {train['held_out_dialogues']} dialogues held out), see its DATA_CARD.md. Each reply is trained in the app's
-own prompt format: persona + the emotion's guidance + earlier turns; only reply tokens
-carry a loss.
+own prompt format: the persona, the earlier turns, then the emotion's guidance as a
+system message right before the person's last words (so the conversation's KV cache
+does not depend on the emotion); only reply tokens carry a loss.
 
 ## Training (`scripts/train_lora.py`, 2-core CPU)
 
@@ -103,7 +104,7 @@ carry a loss.
 Perplexity is {summary['perplexity_reduction']:.1%} lower with the adapter ({summary['held_out_replies']} held-out replies,
 teacher-forced). Style figures are on {summary['generated']} replies generated greedily with the app's
 settings (72 new tokens at most, repetition penalty 1.15), before the app's own
-clean-up for speech.
+clean-up for speech. Both are measured the way the app runs the model: {summary.get('precision', 'float32')}.
 
 ## Limits
 
@@ -140,7 +141,7 @@ def main() -> None:
     base, tuned = results["base"], results["claritymentor"]
     drop = 1 - tuned["perplexity"] / base["perplexity"]
     summary = {"held_out_dialogues": len(held), "held_out_replies": len(examples), "generated": args.generate,
-               "perplexity_reduction": round(drop, 3), **results}
+               "perplexity_reduction": round(drop, 3), "precision": llm.precision, **results}
     print(json.dumps(summary, indent=2))
     (Path(args.adapter) / "evaluation.json").write_text(json.dumps(summary, indent=2))
     write_model_card(Path(args.adapter), summary)

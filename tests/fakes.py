@@ -65,6 +65,7 @@ class FakeLLM:
     def __init__(self, reply="Take one small step tonight. What would that be?"):
         self.reply = reply
         self.seen: list[list[dict]] = []
+        self.prefilled: list[list[dict]] = []
 
     def generate(self, messages, use_adapter=True, max_new_tokens=None):
         self.seen.append(messages)
@@ -78,6 +79,10 @@ class FakeLLM:
             if stop is not None and stop.is_set():
                 return
             yield self.reply[i:i + 4]
+
+    def prefill(self, messages, use_adapter=True):
+        self.prefilled.append(messages)
+        return len(messages)
 
 
 class FakeTTS:

@@ -89,7 +89,6 @@ def test_merged_adapter_answers_like_peft_unmerged_and_dtype_is_applied(tiny_lm,
     cfg = LLMConfig(model=str(tiny_lm), max_new_tokens=8, repetition_penalty=1.0, dtype="float32")
     llm = TransformersLLM.load(cfg, tmp_path / "cache", adapter)
     kwargs = llm._generate_kwargs(MESSAGES, None)
-    kwargs.pop("_system")
     unmerged = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_lm), str(adapter)).eval()
     with torch.inference_mode():
         raw = unmerged.generate(**kwargs)
@@ -114,17 +113,82 @@ def test_unreachable_hub_model_fails_with_a_clear_message(tmp_path):
         TransformersLLM.load(LLMConfig(model=str(tmp_path / "no-such-model")), tmp_path, tmp_path)
 
 
-def test_system_prompt_cache_gives_the_same_reply_as_no_cache(tiny_lm, tmp_path):
-    """The reused KV cache of the system prompt must not change what is generated."""
+CONVERSATION = [{"role": "system", "content": "You are a mentor."},
+                {"role": "user", "content": "I lost my keys again today"},
+                {"role": "assistant", "content": "That is annoying. Where did you last see them?"},
+                {"role": "user", "content": "Probably at the gym near the lockers"},
+                {"role": "assistant", "content": "Then ask the front desk tomorrow morning."}]
+NEXT_TURN = [{"role": "system", "content": "The person sounds sad."}, {"role": "user", "content": "thanks a lot"}]
+
+
+def _uncached_reply(llm, messages):
     import torch
+
+    kwargs = llm._generate_kwargs(messages, None)
+    with torch.inference_mode():
+        raw = llm._model.generate(**kwargs)
+    return llm._tok.decode(raw[0, kwargs["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+
+
+def test_prefilled_conversation_gives_the_same_reply_as_no_cache(tiny_lm, tmp_path):
+    """A prefilled persona + history (built in steps, as in the background) must not change
+    what is generated, and the turn then reuses it."""
+    import claritymentor.llm as llm_module
 
     llm = TransformersLLM.load(LLMConfig(model=str(tiny_lm), max_new_tokens=12, repetition_penalty=1.0,
                                          use_adapter=False), tmp_path, tmp_path)
-    first, second = llm.generate(MESSAGES), llm.generate(MESSAGES)
-    assert len(llm._prefix_caches) == 1 and first == second
-    kwargs = llm._generate_kwargs(MESSAGES, None)
-    kwargs.pop("_system")
-    with torch.inference_mode():
-        raw = llm._model.generate(**kwargs)
-    assert llm._tok.decode(raw[0, kwargs["input_ids"].shape[1]:], skip_special_tokens=True).strip() == first
-    assert "".join(llm.stream(MESSAGES)).strip() == first
+    messages = CONVERSATION + NEXT_TURN
+    expected = _uncached_reply(llm, messages)
+    assert llm.generate(messages) == expected and len(llm.prefixes) == 0
+    llm_module.PREFILL_CHUNK, chunk = 8, llm_module.PREFILL_CHUNK  # several steps on a short prompt
+    try:
+        cached = llm.prefill(CONVERSATION)
+    finally:
+        llm_module.PREFILL_CHUNK = chunk
+    assert cached == len(llm._prefix_ids(CONVERSATION)) and len(llm.prefixes) == 1
+    assert llm.prefixes.longest(False, llm._generate_kwargs(messages, None)["input_ids"][0].tolist())[0] == cached
+    assert llm.generate(messages) == expected
+    assert "".join(llm.stream(messages)).strip() == expected
+    assert llm.prefill(CONVERSATION) == cached and len(llm.prefixes) == 1  # already there: nothing redone
+
+
+def test_prefill_gives_way_to_a_waiting_turn_and_keeps_its_part(tiny_lm, tmp_path):
+    """A turn that wants the LLM stops a background prefill at the next step; the part done
+    is kept and still gives the same reply."""
+    import claritymentor.llm as llm_module
+
+    llm = TransformersLLM.load(LLMConfig(model=str(tiny_lm), max_new_tokens=12, repetition_penalty=1.0,
+                                         use_adapter=False), tmp_path, tmp_path)
+    messages = CONVERSATION + NEXT_TURN
+    expected = _uncached_reply(llm, messages)
+    real_forward = llm._model.forward
+    steps = []
+
+    def forward(*args, **kwargs):
+        steps.append(1)
+        if len(steps) == 2:
+            llm._waiting += 1  # as if a turn had started waiting for the lock during this step
+        return real_forward(*args, **kwargs)
+
+    llm._model.forward = forward
+    llm_module.PREFILL_CHUNK, chunk = 8, llm_module.PREFILL_CHUNK
+    try:
+        cached = llm.prefill(CONVERSATION)
+    finally:
+        llm_module.PREFILL_CHUNK = chunk
+        llm._model.forward = real_forward
+        llm._waiting -= 1
+    assert len(steps) == 2 and cached == 16 < len(llm._prefix_ids(CONVERSATION))
+    assert llm.generate(messages) == expected
+
+
+def test_a_template_that_refuses_late_system_messages_gets_the_guidance_in_the_user_turn(tiny_lm, tmp_path):
+    llm = TransformersLLM.load(LLMConfig(model=str(tiny_lm), max_new_tokens=4, use_adapter=False), tmp_path, tmp_path)
+    llm._tok.chat_template = (
+        "{% for m in messages %}{% if m['role'] == 'system' and not loop.first %}"
+        "{{ raise_exception('System role only first') }}{% endif %}"
+        "<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}")
+    ids = llm._generate_kwargs(CONVERSATION + NEXT_TURN, None)["input_ids"][0]
+    text = llm._tok.decode(ids)
+    assert "<|user|>(The person sounds sad.)\n\nthanks a lot" in text and text.count("<|system|>") == 1
+    assert isinstance(llm.generate(CONVERSATION + NEXT_TURN), str)

@@ -26,9 +26,10 @@ def test_voice_turn_runs_every_stage(config):
     assert r.emotion.label == "fear" and r.emotion.rule == "agreement"
     assert r.reply_text == FakeLLM().reply and r.reply_audio is not None
     msgs = p.llm.seen[0]
-    assert config.prompts.style("fear").guidance in msgs[0]["content"]
-    assert msgs[1:] == [{"role": "user", "content": "earlier"}, {"role": "assistant", "content": "reply"},
-                        {"role": "user", "content": "I feel nervous about tomorrow"}]
+    assert msgs == [{"role": "system", "content": config.prompts.persona},
+                    {"role": "user", "content": "earlier"}, {"role": "assistant", "content": "reply"},
+                    {"role": "system", "content": config.prompts.style("fear").guidance},
+                    {"role": "user", "content": "I feel nervous about tomorrow"}]
     assert p.tts.styles and all(s == config.prompts.style("fear") for s in p.tts.styles)
     t = r.timings
     assert t.total >= t.vad + t.stt + t.emotion + t.llm + t.tts - 1e-6
@@ -138,6 +139,7 @@ def test_stop_from_outside_ends_the_reply_without_a_fallback(config):
     assert [e.text for e in pieces] == ["That sounds hard."]
     assert done.interrupted and done.reply_text == "That sounds hard." and llm.stop.is_set()
     assert len(p.tts.styles) == 1  # nothing synthesised after the stop
+    assert p.prefilling is None and not llm.prefilled  # its history is about to change: nothing prefilled
 
     stop = threading.Event()
     stop.set()  # stopped before anything was said
@@ -160,3 +162,26 @@ def test_marks_count_from_the_end_of_speech_when_it_was_earlier(config):
     assert 600 <= r.marks["turn_start"] < 700  # the end-of-turn silence it waited for
     assert r.marks["turn_start"] <= r.marks["stt_done"] <= r.marks["first_audio"]
     assert r.timings.total < r.marks["reply_done"] / 1000  # stage totals exclude the wait
+
+
+def test_after_a_reply_the_next_turns_persona_and_history_are_prefilled(config):
+    """The next prompt's start (persona + history with this exchange) goes to the LLM in the
+    background; the next turn's messages begin with exactly it."""
+    p = make(config)
+    r = p.text_turn("I am tired", [("earlier", "reply")])
+    p.prefilling.join(5)
+    assert p.llm.prefilled == [[{"role": "system", "content": config.prompts.persona},
+                                {"role": "user", "content": "earlier"}, {"role": "assistant", "content": "reply"},
+                                {"role": "user", "content": "I am tired"},
+                                {"role": "assistant", "content": r.reply_text}]]
+    p.text_turn("thanks", [("earlier", "reply"), ("I am tired", r.reply_text)])
+    assert p.llm.seen[-1][:len(p.llm.prefilled[0])] == p.llm.prefilled[0]
+
+
+def test_prefill_can_be_switched_off(config):
+    import dataclasses
+
+    cfg = dataclasses.replace(config, llm=dataclasses.replace(config.llm, prefill_next_turn=False))
+    p = make(cfg)
+    p.text_turn("I am tired", [])
+    assert p.prefilling is None and not p.llm.prefilled

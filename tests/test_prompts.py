@@ -1,5 +1,5 @@
 from claritymentor.fusion import fuse
-from claritymentor.prompts import build_messages, clean_for_speech, system_prompt
+from claritymentor.prompts import build_messages, clean_for_speech, conversation_prefix, system_prompt
 from claritymentor.types import TextEmotion
 from tests.fakes import scores
 
@@ -17,11 +17,22 @@ def test_system_prompt_has_persona_and_the_emotions_guidance(config):
     assert config.prompts.style("joy").guidance not in prompt
 
 
-def test_history_is_bounded_to_the_last_turns(config):
+def test_history_is_bounded_and_the_guidance_comes_right_before_the_new_turn(config):
     history = [(f"question {i}", f"answer {i}") for i in range(10)]
-    msgs = build_messages(config.prompts, emotion("neutral"), history, "now", history_turns=3)
-    assert [m["role"] for m in msgs] == ["system"] + ["user", "assistant"] * 3 + ["user"]
+    msgs = build_messages(config.prompts, emotion("sadness"), history, "now", history_turns=3)
+    assert [m["role"] for m in msgs] == ["system"] + ["user", "assistant"] * 3 + ["system", "user"]
+    assert msgs[0]["content"] == config.prompts.persona
     assert msgs[1]["content"] == "question 7" and msgs[-1]["content"] == "now"
+    assert msgs[-2]["content"] == config.prompts.style("sadness").guidance
+
+
+def test_the_conversation_prefix_is_the_same_whatever_the_emotion(config):
+    """What is prefilled before the person speaks must begin every possible next prompt."""
+    history = [(f"question {i}", f"answer {i}") for i in range(6)]
+    prefix = conversation_prefix(config.prompts, history, history_turns=4)
+    for label in ("sadness", "joy", "anger"):
+        msgs = build_messages(config.prompts, emotion(label), history, "now", history_turns=4)
+        assert msgs[:len(prefix)] == prefix and len(msgs) == len(prefix) + 2
 
 
 def test_clean_for_speech_strips_markdown_list_marks_and_emoji():
