@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from claritymentor.config import AppConfig
+from claritymentor.config import EMOTIONS, AppConfig
 from claritymentor.llm import TransformersLLM
 from claritymentor.pipeline import Pipeline
-from claritymentor.prompts import conversation_prefix
+from claritymentor.prompts import build_messages, conversation_prefix
 from claritymentor.prosody import ProsodyAnalyzer
 from claritymentor.stt import FasterWhisperSTT
 from claritymentor.text_emotion import load_text_emotion
@@ -70,7 +70,7 @@ def build_pipeline(cfg: AppConfig) -> LoadedPipeline:
         ("speech emotion", lambda: ProsodyAnalyzer(cfg.prosody) if cfg.prosody.enabled else None,
          lambda m: m and m.read(_warm_clip(1.5), 3, 1.5)),
         ("llm", lambda: TransformersLLM.load(cfg.llm, cache_dir, cfg.resolve(cfg.llm.adapter_path)),
-         lambda m: (m.prepare([conversation_prefix(cfg.prompts, [], cfg.llm.history_turns)]),
+         lambda m: (_prepare_llm(m, cfg),
                     m.generate([{"role": "user", "content": "Hi"}], max_new_tokens=4))),
         ("tts", lambda: Pyttsx3TTS.load(cfg.tts), lambda m: m.synthesize("Hello.", cfg.prompts.style("neutral"))),
     ]
@@ -93,6 +93,14 @@ def build_pipeline(cfg: AppConfig) -> LoadedPipeline:
                         text_emotion=loaded["text emotion"], prosody=loaded["speech emotion"],
                         llm=loaded["llm"], tts=loaded["tts"])
     return LoadedPipeline(pipeline=pipeline, statuses=tuple(statuses), load_s=round(total, 2))
+
+
+def _prepare_llm(llm: TransformersLLM, cfg: AppConfig) -> None:
+    """Prefill, once, what begins every first turn: the persona (both variants, for the
+    page's adapter toggle) and, for the adapter, the persona + each emotion's guidance."""
+    persona = conversation_prefix(cfg.prompts, [], cfg.llm.history_turns)
+    llm.prepare([persona], use_adapter=False)
+    llm.prepare([persona] + [build_messages(cfg.prompts, e, [], "", 0)[:-1] for e in EMOTIONS], use_adapter=True)
 
 
 @functools.lru_cache(maxsize=2)

@@ -273,12 +273,11 @@ class TransformersLLM:
                 self.prefixes.store(variant, ids[:done], cache, pinned=pinned)
         return done
 
-    def prepare(self, prefixes: list[list[dict[str, str]]]) -> None:
-        """Prefill ``prefixes`` (the persona prompt) for both variants now, at start-up, and
-        keep them for good."""
+    def prepare(self, prefixes: list[list[dict[str, str]]], use_adapter: bool = True) -> None:
+        """Prefill ``prefixes`` (the persona prompt, each emotion's first-turn prompt) now, at
+        start-up, and keep them for good."""
         for messages in prefixes:
-            for use_adapter in (True, False) if self._tuned is not None else (False,):
-                self.prefill(messages, use_adapter, pinned=True)
+            self.prefill(messages, use_adapter, pinned=True)
 
     def _run(self, kwargs: dict, use_adapter: bool):
         import torch
