@@ -128,6 +128,7 @@ class LiveSession:
         self._pieces: list[_Piece] = []
         self._interruption: Interruption | None = None
         self._records: dict[int, int] = {}  # reply id -> its turn index in the history
+        self._on_cut: dict[int, Callable[[str], object]] = {}  # reply id -> called with what was said, if cut
         self._pending: deque[Utterance] = deque()
         self._early: Utterance | None = None  # handed on early, not decided yet
         self._was_speaking = False
@@ -155,12 +156,14 @@ class LiveSession:
             self._pieces.append(_Piece(text, start, start + duration_s))
             return True
 
-    def end_turn(self, turn_id: int, record: int) -> Interruption | None:
+    def end_turn(self, turn_id: int, record: int,
+                 on_cut: Callable[[str], object] | None = None) -> Interruption | None:
         """Reply ``turn_id`` finished generating and was recorded as history turn
         ``record``. Returns its interruption if the person already spoke over it (later
-        ones come from ``take_interruption``)."""
+        ones come from ``take_interruption``, and call ``on_cut`` with what was said)."""
         with self._lock:
             self._records = {turn_id: record}  # only the latest reply can still be interrupted
+            self._on_cut = {turn_id: on_cut} if on_cut is not None else {}
             if turn_id == self.turn_id:
                 self._running = False
             return self.take_interruption()
@@ -203,6 +206,9 @@ class LiveSession:
             self._interruption = found
             logger.info("barge-in on reply %d: %d piece(s) said, %d dropped", found.turn, len(said),
                         found.dropped_pieces)
+            on_cut = self._on_cut.pop(found.turn, None)
+            if on_cut is not None:
+                on_cut(found.said)
             return found
 
     def is_echo(self, text: str, started_at: float) -> bool:

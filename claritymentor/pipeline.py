@@ -166,10 +166,11 @@ class Pipeline:
         messages = build_messages(self.cfg.prompts, emotion, history, user_text, self.cfg.llm.history_turns)
         return self.llm.stream(messages, use_adapter=use_adapter, stop=stop), emotion.label, ()
 
-    def _prefill_next(self, history: Sequence[tuple[str, str]], use_adapter: bool) -> threading.Thread | None:
-        """Start prefilling the next turn's persona + history while this reply plays: that
-        turn then prefills only the emotion's guidance and its own words. A turn that starts
-        meanwhile takes the LLM first (``prefill`` gives way between steps)."""
+    def prefill_conversation(self, history: Sequence[tuple[str, str]], use_adapter: bool) -> threading.Thread | None:
+        """Start prefilling, in the background, the persona + ``history`` that the next turn's
+        prompt begins with (after a reply, while it plays; after a barge-in, while the person
+        speaks): that turn then prefills only the emotion's guidance and its own words. A
+        turn that starts meanwhile takes the LLM first (``prefill`` gives way between steps)."""
         if not self.cfg.llm.prefill_next_turn:
             return None
         messages = conversation_prefix(self.cfg.prompts, history, self.cfg.llm.history_turns)
@@ -252,7 +253,7 @@ class Pipeline:
             reply = EMPTY_REPLY_FALLBACK
         timings.total = clock.since(clock.started)
         if not interrupted:
-            self._prefill_next([*history, (user_text, reply)], use_adapter)
+            self.prefill_conversation([*history, (user_text, reply)], use_adapter)
         yield TurnDone(TurnResult(source=source, user_text=user_text, reply_text=reply, emotion=emotion,
                                   reply_audio=_join(audio), timings=timings, warnings=tuple(warnings),
                                   crisis=crisis, marks=dict(clock.marks), interrupted=interrupted))

@@ -178,7 +178,15 @@ def _stream(loaded: LoadedPipeline, live: LiveSession, state: SessionState, sour
         elif isinstance(event, TurnDone):
             r = event.result if not marks else dataclasses.replace(event.result, marks={**event.result.marks, **marks})
             new = add_turn(state, r, _model_label(loaded, use_adapter))
-            new = _with_interruption(new, live.end_turn(turn_id, new.turns[-1].index))
+            history = new.history_pairs()
+
+            def on_cut(said: str, history=history) -> None:  # spoken over while playing: prefill what is kept
+                loaded.pipeline.prefill_conversation([*history[:-1], (history[-1][0], said)], use_adapter)
+
+            found = live.end_turn(turn_id, new.turns[-1].index, on_cut)
+            new = _with_interruption(new, found)
+            if found is not None:  # spoken over before it was finished: the pipeline prefilled nothing
+                loaded.pipeline.prefill_conversation(new.history_pairs(), use_adapter)
             logger.info("turn %d (%s): stages %s; from end of speech %s", new.turns[-1].index, source,
                         r.timings.as_ms(), r.marks)
             yield _outputs(new, r, loaded.pipeline.cfg.safety.resources)

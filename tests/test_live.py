@@ -77,6 +77,18 @@ def test_barge_in_after_generation_is_taken_by_the_next_turn(clock):
     assert (got.record, got.said, got.dropped_pieces) == (2, "Piece 0.", 2)
 
 
+def test_cutting_a_recorded_reply_reports_what_was_said_once(clock):
+    live, turn, stop = speaking_session(clock)
+    cuts = []
+    assert live.end_turn(turn, record=2, on_cut=cuts.append) is None
+    clock.t = 101.5
+    live.barge_in()
+    assert cuts == ["Piece 0. Piece 1."]
+    live.begin_turn(threading.Event())  # the next reply: its own hook, none yet
+    live.barge_in()
+    assert cuts == ["Piece 0. Piece 1."]
+
+
 def test_barge_in_while_thinking_says_nothing(clock):
     live = LiveSession(clock=clock)
     stop = threading.Event()

@@ -84,3 +84,44 @@ def test_an_answer_prepared_early_is_dropped_when_the_person_goes_on(config):
     worker.join(5)
     assert len(out) == 1 and all(isinstance(v, dict) and v.get("__type__") == "update" for v in out[0])
     assert live.turn_id == 0  # no reply began: nothing played, nothing to interrupt
+
+
+def test_a_reply_cut_while_playing_has_the_kept_part_prefilled(config):
+    """After a barge-in the next prompt holds only what was said of the reply: that is what
+    gets prefilled while the person speaks, not the whole reply prefilled at its end."""
+    from tests.fakes import FakeLLM
+
+    llm = FakeLLM(reply="Breathe slowly. Then write down one task. What comes first?")
+    pipeline = make(config, llm=llm)
+    loaded = LoadedPipeline(pipeline, (), 0.0)
+    registry = LiveRegistry(None)
+    out = list(ui.text_turn(loaded, registry, SessionState(), "I am stressed"))
+    pipeline.prefilling.join(5)
+    whole = llm.prefilled[-1]
+    assert whole[-1] == {"role": "assistant", "content": llm.reply}
+    live = registry.get("no-session")
+    live._pieces = live._pieces[:1]  # only the first piece has started playing
+    found = live.barge_in()
+    assert found.said == "Breathe slowly."
+    pipeline.prefilling.join(5)
+    cut = [*whole[:-1], {"role": "assistant", "content": "Breathe slowly."}]
+    assert llm.prefilled[-1] == cut
+    nxt = list(ui.text_turn(loaded, registry, out[-1][0], "ok"))
+    assert llm.seen[-1][:len(cut)] == cut and nxt[-1][0].turns[0].interrupted
+
+
+def test_a_reply_cut_before_it_was_finished_has_the_kept_part_prefilled(config):
+    from tests.fakes import FakeLLM
+
+    llm = FakeLLM(reply="Breathe slowly. Then write down one task. What comes first?")
+    pipeline = make(config, llm=llm)
+    loaded = LoadedPipeline(pipeline, (), 0.0)
+    registry = LiveRegistry(None)
+    for out in ui.text_turn(loaded, registry, SessionState(), "I am stressed"):
+        if isinstance(out[-1], str) and out[-1]:  # the first piece went to the player: speak over it
+            assert registry.get("no-session").barge_in() is not None
+    pipeline.prefilling.join(5)
+    assert llm.prefilled == [[{"role": "system", "content": config.prompts.persona},
+                              {"role": "user", "content": "I am stressed"},
+                              {"role": "assistant", "content": "Breathe slowly."}]]
+    assert out[0].turns[0].interrupted
