@@ -98,7 +98,6 @@ class LLMConfig:
     history_turns: int = 4
     max_reply_words: int = 80
     torch_threads: int = 2
-    decode_threads: int = 0  # torch threads for token-by-token steps (0 = torch_threads); the prompt uses torch_threads
     dtype: str = "auto"  # auto = bfloat16 on CPUs with native bf16, else float32
     int8_decode: bool = True  # bfloat16 only: token-by-token steps read int8 copies of the weights
     prefill_next_turn: bool = True  # after a reply, prefill the next prompt's persona + history in the background

@@ -136,21 +136,6 @@ def adapter_base(adapter_dir: Path) -> str | None:
     return json.loads(cfg.read_text())["base_model_name_or_path"]
 
 
-class _SetThreads:
-    """A stopping criterion that never stops: it sets torch's thread count when called, that
-    is after the prompt's forward pass, for the token-by-token steps that follow."""
-
-    def __init__(self, threads: int):
-        self.threads = threads
-
-    def __call__(self, input_ids, scores, **kwargs):
-        import torch
-
-        if torch.get_num_threads() != self.threads:
-            torch.set_num_threads(self.threads)
-        return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
-
-
 class _Held:
     """Context manager releasing a lock that is already held."""
 
@@ -296,25 +281,14 @@ class TransformersLLM:
 
     def _run(self, kwargs: dict, use_adapter: bool):
         import torch
-        from transformers import StoppingCriteriaList
 
         kwargs = dict(kwargs)
-        threads = torch.get_num_threads()
-        decode = self._cfg.decode_threads
-        if decode > 0 and decode != threads:
-            # Called after each step: from the first generated token on, fewer threads (the steps
-            # are bound by memory, not compute), leaving cores to TTS and the web layer.
-            kwargs["stopping_criteria"] = StoppingCriteriaList(
-                [*kwargs.get("stopping_criteria", []), _SetThreads(decode)])
         with self._locked(), torch.inference_mode():
             n, cache = self.prefixes.copy_of_longest(self._variant(use_adapter), kwargs["input_ids"][0].tolist())
             if cache is not None:
                 kwargs["past_key_values"] = cache
             logger.info("prompt of %d tokens, %d of them cached", kwargs["input_ids"].shape[1], n)
-            try:
-                return self.model_for(use_adapter).generate(**kwargs)
-            finally:
-                torch.set_num_threads(threads)
+            return self.model_for(use_adapter).generate(**kwargs)
 
     def generate(self, messages: list[dict[str, str]], use_adapter: bool = True,
                  max_new_tokens: int | None = None) -> str:

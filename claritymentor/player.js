@@ -26,7 +26,7 @@
     return P.context().decodeAudioData(bytes.buffer);
   };
 
-  const play = async (m, arrived) => {
+  const play = async (m, arrived, arrivedWall) => {
     const buf = await decode(m.wav);
     if (m.turn <= P.stopped) return;
     const ctx = P.context();
@@ -37,7 +37,8 @@
     src.connect(ctx.destination);
     src.start(start);
     P.nextTime = start + buf.duration + GAP_S;
-    const entry = { turn: m.turn, seq: m.seq, arrived, starts: performance.now() + (start - now) * 1000,
+    const entry = { turn: m.turn, seq: m.seq, arrived, transit_ms: m.sent ? arrivedWall - m.sent : null,
+                    starts: performance.now() + (start - now) * 1000,
                     duration_ms: buf.duration * 1000, state: ctx.state, ended: null };
     src.onended = () => {
       entry.ended = performance.now();
@@ -69,7 +70,8 @@
     if (P.seen.has(key)) return;
     P.seen.add(key);
     const arrived = performance.now();
-    P.chain = P.chain.then(() => play(m, arrived)).catch((e) => console.error("cmPlayer", e));
+    const arrivedWall = Date.now();  // against the server's wall clock in m.sent: the web layer's share
+    P.chain = P.chain.then(() => play(m, arrived, arrivedWall)).catch((e) => console.error("cmPlayer", e));
   };
   window.cmPlayer = P;
 }

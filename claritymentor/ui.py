@@ -140,7 +140,8 @@ def piece_message(turn_id: int, seq: int, audio: SpeechAudio) -> str:
         w.setsampwidth(2)
         w.setframerate(audio.sample_rate)
         w.writeframes(np.asarray(audio.samples, dtype=np.int16).tobytes())
-    return json.dumps({"turn": turn_id, "seq": seq, "wav": base64.b64encode(buf.getvalue()).decode("ascii")})
+    return json.dumps({"turn": turn_id, "seq": seq, "sent": round(time.time() * 1000),  # wall clock, for the log
+                       "wav": base64.b64encode(buf.getvalue()).decode("ascii")})
 
 
 def stop_message(turn_id: int) -> str:

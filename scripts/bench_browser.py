@@ -125,7 +125,8 @@ def hands_free(p, url: str, tmp: Path, texts: list[str], extra_args) -> list[flo
                 print(f"  hands-free {i}: no reply audio before the next question", flush=True)
                 continue
             out.append(got[0]["arrived"] - end_ms)
-            print(f"  hands-free {i}: first piece {out[-1]:6.0f} ms after the end of speech", flush=True)
+            print(f"  hands-free {i}: first piece {out[-1]:6.0f} ms after the end of speech "
+                  f"({got[0].get('transit_ms')} ms of it from the server's send to the page's player)", flush=True)
         return out
     finally:
         browser.close()

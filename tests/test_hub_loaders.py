@@ -193,28 +193,3 @@ def test_a_template_that_refuses_late_system_messages_gets_the_guidance_in_the_u
     assert "<|user|>(The person sounds sad.)\n\nthanks a lot" in text and text.count("<|system|>") == 1
     assert isinstance(llm.generate(CONVERSATION + NEXT_TURN), str)
 
-
-def test_decode_threads_apply_to_generated_tokens_only_and_are_restored(tiny_lm, tmp_path):
-    import torch
-
-    cfg = LLMConfig(model=str(tiny_lm), max_new_tokens=8, repetition_penalty=1.0, use_adapter=False)
-    plain = TransformersLLM.load(cfg, tmp_path, tmp_path)
-    fewer = TransformersLLM.load(dataclasses.replace(cfg, decode_threads=1), tmp_path, tmp_path)
-    before = torch.get_num_threads()
-    seen = []
-    real_forward = fewer._model.forward
-
-    def forward(*args, **kwargs):
-        seen.append(torch.get_num_threads())
-        return real_forward(*args, **kwargs)
-
-    torch.set_num_threads(2)
-    fewer._model.forward = forward
-    try:
-        assert fewer.generate(MESSAGES) == plain.generate(MESSAGES)
-        assert "".join(fewer.stream(MESSAGES)).strip() == plain.generate(MESSAGES)
-        assert torch.get_num_threads() == 2  # restored for the next prompt and other torch users
-    finally:
-        fewer._model.forward = real_forward
-        torch.set_num_threads(before)
-    assert seen[0] == 2 and len(seen) > 2 and set(seen[1:]) <= {1, 2} and 1 in seen
