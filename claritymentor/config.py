@@ -47,7 +47,7 @@ class VADConfig:
 @dataclass(frozen=True)
 class TurnConfig:
     end_silence_ms: int = 600
-    prepare_after_ms: int = 300  # the answer is prepared after this much silence, sent once the turn ends (0: off)
+    prepare_after_ms: int = 200  # the answer is prepared after this much silence, sent once the turn ends (0: off)
     min_speech_ms: int = 300
     threshold: float = 0.5
     speech_pad_ms: int = 120

@@ -89,7 +89,7 @@ def test_a_pause_is_handed_on_early_and_void_when_speech_goes_on(config, phrases
     """A 450 ms pause (over prepare_after_ms 300, under end_silence_ms 600): ``early`` with the
     first phrase, then ``resumed``; after the final silence ``early`` again with both phrases,
     then ``ended`` with the same speech."""
-    det = TurnDetector.load(config.turn)
+    det = TurnDetector.load(dataclasses.replace(config.turn, prepare_after_ms=300))
     audio = np.concatenate([silence(0.5), phrases["a"], silence(0.45), phrases["b"], silence(1.0)])
     events = events_in_chunks(det, audio)
     assert [e.kind for e in events] == ["early", "resumed", "early", "ended"]
