@@ -14,6 +14,7 @@ and ``int8_decode`` adds int8 copies of the weights for the token-by-token steps
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
@@ -136,19 +137,6 @@ def adapter_base(adapter_dir: Path) -> str | None:
     return json.loads(cfg.read_text())["base_model_name_or_path"]
 
 
-class _Held:
-    """Context manager releasing a lock that is already held."""
-
-    def __init__(self, lock: threading.Lock):
-        self._lock = lock
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._lock.release()
-
-
 class TransformersLLM:
     """Greedy or sampled generation on a preloaded model, optionally with a LoRA adapter
     merged into a second copy (``tuned``)."""
@@ -238,8 +226,10 @@ class TransformersLLM:
     def _prefix_ids(self, messages: list[dict[str, str]]) -> list[int]:
         return self._encode(messages, add_generation_prompt=False)["input_ids"][0].tolist()
 
-    def _locked(self) -> "_Held":
-        """The generation lock, taken ahead of any background prefill."""
+    @contextlib.contextmanager
+    def _turn_lock(self) -> Iterator[None]:
+        """The generation lock, taken ahead of any background prefill (it checks ``_waiting``
+        between its steps)."""
         with self._waiting_lock:
             self._waiting += 1
         try:
@@ -247,7 +237,10 @@ class TransformersLLM:
         finally:
             with self._waiting_lock:
                 self._waiting -= 1
-        return _Held(self._lock)
+        try:
+            yield
+        finally:
+            self._lock.release()
 
     def prefill(self, messages: list[dict[str, str]], use_adapter: bool = True, pinned: bool = False) -> int:
         import torch
@@ -283,7 +276,7 @@ class TransformersLLM:
         import torch
 
         kwargs = dict(kwargs)
-        with self._locked(), torch.inference_mode():
+        with self._turn_lock(), torch.inference_mode():
             n, cache = self.prefixes.copy_of_longest(self._variant(use_adapter), kwargs["input_ids"][0].tolist())
             if cache is not None:
                 kwargs["past_key_values"] = cache
