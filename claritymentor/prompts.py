@@ -16,12 +16,6 @@ _EMOJI = re.compile(
 )
 
 
-def system_prompt(prompts: PromptsConfig, emotion: str) -> str:
-    """Persona plus the guidance for the perceived emotion (a label), in one text."""
-    style = prompts.style(emotion)
-    return f"{prompts.persona}\n\n{style.guidance}"
-
-
 def conversation_prefix(
     prompts: PromptsConfig,
     history: Sequence[tuple[str, str]],

@@ -1,5 +1,5 @@
 from claritymentor.fusion import fuse
-from claritymentor.prompts import build_messages, clean_for_speech, conversation_prefix, system_prompt
+from claritymentor.prompts import build_messages, clean_for_speech, conversation_prefix
 from claritymentor.types import TextEmotion
 from tests.fakes import scores
 
@@ -10,18 +10,12 @@ def emotion(label):
     return fuse(TextEmotion(scores(label, 0.8), "t"), None, FusionConfig())
 
 
-def test_system_prompt_has_persona_and_the_emotions_guidance(config):
-    prompt = system_prompt(config.prompts, "sadness")
-    assert prompt.startswith("You are ClarityMentor")
-    assert config.prompts.style("sadness").guidance in prompt
-    assert config.prompts.style("joy").guidance not in prompt
-
-
 def test_history_is_bounded_and_the_guidance_comes_right_before_the_new_turn(config):
     history = [(f"question {i}", f"answer {i}") for i in range(10)]
     msgs = build_messages(config.prompts, emotion("sadness"), history, "now", history_turns=3)
     assert [m["role"] for m in msgs] == ["system"] + ["user", "assistant"] * 3 + ["system", "user"]
-    assert msgs[0]["content"] == config.prompts.persona
+    assert msgs[0]["content"] == config.prompts.persona and msgs[0]["content"].startswith("You are ClarityMentor")
+    assert not any(config.prompts.style(e).guidance in m["content"] for e in ("joy", "anger") for m in msgs)
     assert msgs[1]["content"] == "question 7" and msgs[-1]["content"] == "now"
     assert msgs[-2]["content"] == config.prompts.style("sadness").guidance
 
