@@ -1,23 +1,37 @@
 """Crisis safety: detect self-harm and suicidal language in what the person said.
 
-A transparent phrase detector: each pattern names a family of explicit or implicit
+Two layers; either firing makes a crisis turn (``CrisisDetector``):
+
+1. **Phrase families** (``check_crisis``): each pattern names a family of explicit or implicit
 expressions ("I want to die", "I don't want to wake up tomorrow", "they'd be better off
 without me"). Idioms are avoided by construction: the patterns need a first-person
 self-directed form ("kill myself", not "this exam is killing me"; "want to die", not
 "dying to"), and a few guards reject look-alikes ("wake up early", "die of
 embarrassment"). It errs towards firing: a false alarm costs a gentle check-in, a miss
-can cost much more. Recall and false-positive rate on a held-out list are in the README.
+can cost much more.
+2. **Semantic** (``SemanticCrisisLayer``): a logistic head on MiniLM sentence embeddings,
+   trained on a dev list of crisis messages (passive wishes, plans, goodbyes, euphemisms,
+   self-harm) against hard negatives and ordinary worried messages, with its threshold set
+   on that list for recall (``scripts/train_crisis.py``). It catches phrasings no pattern
+   foresaw ("I've sorted out who gets my guitar"). The whole message and each of its
+   sentences are scored; the highest counts.
+
+Recall and false-positive rate on the held-out lists are in the README (``make eval-safety``).
 """
 
 from __future__ import annotations
 
 import re
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import yaml
 
-from claritymentor.errors import ConfigError
+from claritymentor.errors import ConfigError, ModelLoadError
+
+logger = logging.getLogger(__name__)
 
 _P = [
     # explicit
@@ -53,10 +67,12 @@ PATTERNS = tuple((name, re.compile(rx, re.IGNORECASE)) for name, rx in _P)
 
 @dataclass(frozen=True)
 class CrisisCheck:
-    """Whether a text contains crisis language, and which pattern families matched."""
+    """Whether a text contains crisis language, and which pattern families matched
+    (``semantic`` when the semantic layer fired)."""
 
     crisis: bool
     matches: tuple[str, ...] = ()
+    score: float | None = None  # the semantic layer's probability, when it ran
 
 
 def _normalise(text: str) -> str:
@@ -70,11 +86,67 @@ def check_crisis(text: str) -> CrisisCheck:
     return CrisisCheck(crisis=bool(names), matches=names)
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\s+(?:but|and then|so)\s+", re.IGNORECASE)
+
+
+def _parts(text: str) -> list[str]:
+    """The whole text and, when it has several, each sentence or clause of it."""
+    parts = [p.strip() for p in _SENTENCE_END.split(text) if p and len(p.split()) >= 3]
+    return [text] + (parts if len(parts) > 1 else [])
+
+
+@dataclass(frozen=True)
+class SemanticCrisisLayer:
+    """sigmoid(w . x + b) on the unit MiniLM embedding x; fires at ``threshold``."""
+
+    encoder: object  # a SentenceTransformer (the plain MiniLM)
+    weights: np.ndarray  # (dim,)
+    bias: float
+    threshold: float
+
+    def score(self, text: str) -> float:
+        x = self.encoder.encode(_parts(text), normalize_embeddings=True, convert_to_numpy=True,
+                                show_progress_bar=False)
+        return float((1 / (1 + np.exp(-(x @ self.weights + self.bias)))).max())
+
+    @classmethod
+    def load(cls, encoder, head_path: Path) -> "SemanticCrisisLayer":
+        if not head_path.is_file():
+            raise ModelLoadError(f"the crisis head {head_path} is missing; train it with "
+                                 "`.venv/bin/python scripts/train_crisis.py`")
+        with np.load(head_path, allow_pickle=False) as z:
+            return cls(encoder, z["weights"].astype(np.float32), float(z["bias"]), float(z["threshold"]))
+
+
+class CrisisDetector:
+    """Phrase families, then the semantic layer when there is one (the ``check`` that
+    every turn's words go through)."""
+
+    def __init__(self, semantic: SemanticCrisisLayer | None = None):
+        self.semantic = semantic
+        self.name = "phrases + semantic (MiniLM head)" if semantic is not None else "phrases"
+
+    def check(self, text: str) -> CrisisCheck:
+        phrases = check_crisis(text)
+        if self.semantic is None or not (text or "").strip():
+            return phrases
+        score = self.semantic.score(_normalise(text))
+        fired = score >= self.semantic.threshold
+        matches = phrases.matches + (("semantic",) if fired else ())
+        return CrisisCheck(crisis=bool(matches), matches=matches, score=round(score, 4))
+
+
+DEFAULT_FOLLOWUP = ("Earlier in this conversation the person said something that suggests they may be in crisis. "
+                    "Be gentle, warm and brief, take what they say seriously, and encourage them to reach out "
+                    "to someone they trust or a crisis line now.")
+
+
 @dataclass(frozen=True)
 class SafetyConfig:
     reply: str
     resources: str
     voice_emotion: str = "sadness"
+    followup_guidance: str = DEFAULT_FOLLOWUP  # the mentor's guidance for every turn after a crisis turn
 
 
 def load_safety_config(path: Path) -> SafetyConfig:
@@ -84,11 +156,13 @@ def load_safety_config(path: Path) -> SafetyConfig:
         raise ConfigError(f"{path} is missing; restore config/safety.yaml from the repository") from e
     if not isinstance(data, dict):
         raise ConfigError(f"{path.name}: expected a mapping with 'reply' and 'resources'")
-    unknown = sorted(set(data) - {"reply", "resources", "voice_emotion"})
+    unknown = sorted(set(data) - {"reply", "resources", "voice_emotion", "followup_guidance"})
     if unknown:
-        raise ConfigError(f"{path.name}: unknown key(s) {unknown}; valid: reply, resources, voice_emotion")
+        raise ConfigError(f"{path.name}: unknown key(s) {unknown}; valid: reply, resources, voice_emotion, "
+                          "followup_guidance")
     for key in ("reply", "resources"):
         if not isinstance(data.get(key), str) or not data[key].strip():
             raise ConfigError(f"{path.name}: '{key}' must be a non-empty text")
     return SafetyConfig(reply=" ".join(data["reply"].split()), resources=" ".join(data["resources"].split()),
-                        voice_emotion=str(data.get("voice_emotion", "sadness")))
+                        voice_emotion=str(data.get("voice_emotion", "sadness")),
+                        followup_guidance=" ".join(str(data.get("followup_guidance") or DEFAULT_FOLLOWUP).split()))

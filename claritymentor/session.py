@@ -54,6 +54,11 @@ class SessionState:
         """(user, mentor) pairs for the prompt."""
         return [(t.user_text, t.reply_text) for t in self.turns]
 
+    def had_crisis(self) -> bool:
+        """Whether any turn of this session was a crisis turn: the resources then stay on the
+        page and the mentor keeps the gentle crisis guidance for the rest of the session."""
+        return any(t.crisis for t in self.turns)
+
 
 def add_turn(state: SessionState | None, result: TurnResult, model: str) -> SessionState:
     """A new state with ``result`` appended (the given state is untouched)."""

@@ -1,0 +1,59 @@
+"""Evaluate the crisis detector on its lists: recall and false-alarm rate of the phrase
+layer alone, the semantic layer alone and both together (what the app runs), and the
+messages the app misses or wrongly flags on the held-out lists.
+
+    .venv/bin/python scripts/eval_safety.py
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from claritymentor.config import load_config  # noqa: E402
+from claritymentor.factory import load_crisis_detector  # noqa: E402
+from claritymentor.safety import check_crisis  # noqa: E402
+from scripts.train_crisis import read_list  # noqa: E402
+
+LISTS = (("dev.tsv", "dev (patterns written on it)"), ("dev2.tsv", "dev 2 (semantic layer trained on it)"),
+         ("dev3.tsv", "dev 3 (semantic layer trained on it; mirrors)"),
+         ("heldout.tsv", "held out"), ("heldout2.tsv", "held out 2 (indirect, written before the semantic layer)"))
+
+
+def rates(flags: list[bool], labels: list[int]) -> tuple[int, int, int, int]:
+    tp = sum(f for f, y in zip(flags, labels) if y)
+    fp = sum(f for f, y in zip(flags, labels) if not y)
+    return tp, sum(labels), fp, len(labels) - sum(labels)
+
+
+def main() -> None:
+    import torch
+
+    torch.set_num_threads(2)
+    detector = load_crisis_detector(load_config("embedded"))
+    semantic = detector.semantic
+    print(f"detector: {detector.name}; semantic threshold {semantic.threshold:.3f}\n")
+    print(f"{'list':<58} {'layer':<10} {'recall':>14} {'false alarms':>14}")
+    for name, title in LISTS:
+        rows = read_list(name)
+        labels = [y for _, y in rows]
+        phrase = [check_crisis(t).crisis for t, _ in rows]
+        scores = [semantic.score(t) for t, _ in rows]
+        sem = [s >= semantic.threshold for s in scores]
+        both = [a or b for a, b in zip(phrase, sem)]
+        for layer, flags in (("phrases", phrase), ("semantic", sem), ("both", both)):
+            tp, p, fp, n = rates(flags, labels)
+            print(f"{title:<58} {layer:<10} {tp:>4}/{p:<3} {tp / p:>5.2f} {fp:>4}/{n:<3} {fp / n:>5.2f}")
+        if name.startswith("heldout"):
+            for (t, y), f, s in zip(rows, both, scores):
+                if bool(y) != f:
+                    print(f"    {'MISSED' if y else 'FALSE ALARM'} ({s:.2f}): {t}")
+        print()
+
+
+if __name__ == "__main__":
+    main()
