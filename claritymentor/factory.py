@@ -21,8 +21,9 @@ from claritymentor.llm import TransformersLLM
 from claritymentor.pipeline import Pipeline
 from claritymentor.prompts import build_messages, conversation_prefix
 from claritymentor.prosody import ProsodyAnalyzer
+from claritymentor.safety import CrisisDetector, SemanticCrisisLayer
 from claritymentor.stt import FasterWhisperSTT
-from claritymentor.text_emotion import load_text_emotion
+from claritymentor.text_emotion import load_sentence_encoder, load_text_emotion
 from claritymentor.tts import Pyttsx3TTS
 from claritymentor.types import AudioClip
 from claritymentor.vad import load_vad
@@ -65,8 +66,10 @@ def build_pipeline(cfg: AppConfig) -> LoadedPipeline:
     steps: list[tuple[str, Callable[[], Any], Callable[[Any], Any]]] = [
         ("vad", lambda: load_vad(cfg.vad), lambda m: m.segments(_warm_clip())),
         ("speech-to-text", lambda: FasterWhisperSTT.load(cfg.stt), lambda m: m.transcribe(_warm_clip())),
-        ("text emotion", lambda: load_text_emotion(cfg.text_emotion, cfg.resolve(cfg.text_emotion.head_path)),
+        ("text emotion", lambda: load_text_emotion(cfg.text_emotion, cfg.resolve(cfg.text_emotion.head_path),
+                                                   text_emotion_adapter(cfg)),
          lambda m: m.classify("warming up")),
+        ("crisis check", lambda: load_crisis_detector(cfg), lambda m: m.check("warming up")),
         ("speech emotion", lambda: ProsodyAnalyzer(cfg.prosody) if cfg.prosody.enabled else None,
          lambda m: m and m.read(_warm_clip(1.5), 3, 1.5)),
         ("llm", lambda: TransformersLLM.load(cfg.llm, cache_dir, cfg.resolve(cfg.llm.adapter_path)),
@@ -91,8 +94,21 @@ def build_pipeline(cfg: AppConfig) -> LoadedPipeline:
     logger.info("all models loaded and warmed up in %.1f s (profile %s)", total, cfg.profile)
     pipeline = Pipeline(cfg=cfg, vad=loaded["vad"], stt=loaded["speech-to-text"],
                         text_emotion=loaded["text emotion"], prosody=loaded["speech emotion"],
-                        llm=loaded["llm"], tts=loaded["tts"])
+                        llm=loaded["llm"], tts=loaded["tts"], safety=loaded["crisis check"])
     return LoadedPipeline(pipeline=pipeline, statuses=tuple(statuses), load_s=round(total, 2))
+
+
+def load_crisis_detector(cfg: AppConfig) -> CrisisDetector:
+    """The phrase families, with the semantic layer on plain MiniLM when configured."""
+    if not cfg.crisis.semantic:
+        return CrisisDetector()
+    encoder = load_sentence_encoder(cfg.crisis.encoder, cfg.resolve(cfg.crisis.encoder_adapter))
+    return CrisisDetector(SemanticCrisisLayer.load(encoder, cfg.resolve(cfg.crisis.head_path)))
+
+
+def text_emotion_adapter(cfg: AppConfig) -> Path | None:
+    """The fine-tuned encoder's adapter folder, or None when the config names none."""
+    return cfg.resolve(cfg.text_emotion.encoder_adapter) if cfg.text_emotion.encoder_adapter else None
 
 
 def _prepare_llm(llm: TransformersLLM, cfg: AppConfig) -> None:

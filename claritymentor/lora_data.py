@@ -8,7 +8,7 @@ from claritymentor.config import PromptsConfig
 from claritymentor.mentor_data import Dialogue
 from claritymentor.prompts import build_messages
 
-LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj")
+LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 MAX_TOKENS = 512
 
 
@@ -22,6 +22,19 @@ def reply_prompts(prompts: PromptsConfig, dialogue: Dialogue) -> list[tuple[list
         messages = build_messages(prompts, dialogue.emotion, history, turns[i - 1][1], len(history))
         out.append((messages, turns[i][1]))
     return out
+
+
+def flawed_replies(dialogue: Dialogue) -> list[str]:
+    """What the dialogue's own mentor replies invent or say that they should not
+    (``sense.reply_problems``): such a dialogue teaches the habit the adapter must lose."""
+    from claritymentor.sense import reply_problems
+
+    problems, said = [], []
+    for role, text in dialogue.turns:
+        if role == "assistant":
+            problems += reply_problems(text, " ".join(said))
+        said.append(text)
+    return problems
 
 
 def encode_examples(tok, prompts: PromptsConfig, dialogues: list[Dialogue]) -> list[tuple[list[int], list[int]]]:

@@ -7,7 +7,7 @@ next one, so the first audio is ready long before the reply is finished. The
 ``*_stream`` methods yield ``Heard``, ``ReplyPiece`` ... and a final ``TurnDone``;
 ``voice_turn`` / ``text_turn`` consume the same stream and return the ``TurnResult``.
 
-When the words contain self-harm or suicidal language (``safety.check_crisis``), the
+When the words contain self-harm or suicidal language (``safety.CrisisDetector``), the
 reply is not left to the small LLM: the configured crisis reply is spoken instead.
 
 Input problems the person can fix raise ``UserInputError``. A non-essential stage that
@@ -17,6 +17,7 @@ completes.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -32,7 +33,8 @@ from claritymentor.fusion import fuse
 from claritymentor.llm import MentorLLM
 from claritymentor.prompts import build_messages, clean_for_speech, conversation_prefix
 from claritymentor.prosody import SpeechEmotionModel
-from claritymentor.safety import check_crisis
+from claritymentor.safety import CrisisDetector
+from claritymentor.sense import reply_problems
 from claritymentor.stt import SpeechToText
 from claritymentor.text_emotion import TextEmotionModel
 from claritymentor.tts import TextToSpeech
@@ -74,23 +76,26 @@ class Pipeline:
     prosody: SpeechEmotionModel | None
     llm: MentorLLM
     tts: TextToSpeech
+    safety: CrisisDetector = dataclasses.field(default_factory=CrisisDetector)  # phrase layer only by default
     prefilling: threading.Thread | None = None  # the latest background prefill (benchmarks wait on it)
 
     # -- whole turns -------------------------------------------------------------------
     def voice_turn(self, clip: AudioClip, history: Sequence[tuple[str, str]],
-                   use_adapter: bool = True) -> TurnResult:
+                   use_adapter: bool = True, after_crisis: bool = False) -> TurnResult:
         """A turn from a checked audio clip (see ``audio.prepare_audio``)."""
-        return _result(self.voice_turn_stream(clip, history, use_adapter))
+        return _result(self.voice_turn_stream(clip, history, use_adapter, after_crisis=after_crisis))
 
-    def text_turn(self, text: str, history: Sequence[tuple[str, str]], use_adapter: bool = True) -> TurnResult:
+    def text_turn(self, text: str, history: Sequence[tuple[str, str]], use_adapter: bool = True,
+                  after_crisis: bool = False) -> TurnResult:
         """A typed turn: the words alone decide the emotion."""
-        return _result(self.text_turn_stream(text, history, use_adapter))
+        return _result(self.text_turn_stream(text, history, use_adapter, after_crisis=after_crisis))
 
     # -- streamed turns ----------------------------------------------------------------
     def voice_turn_stream(self, clip: AudioClip, history: Sequence[tuple[str, str]], use_adapter: bool = True,
                           stop: threading.Event | None = None,
-                          speech_end: float | None = None) -> Iterator[TurnEvent]:
+                          speech_end: float | None = None, after_crisis: bool = False) -> Iterator[TurnEvent]:
         """Events of a spoken turn; input errors are raised before the first event.
+        ``after_crisis``: an earlier turn of the session was a crisis turn (see ``_respond``).
 
         ``speech_end`` (a ``time.perf_counter`` value) is when the person stopped speaking,
         if that was before now (hands-free: the end-of-turn silence); the marks count from
@@ -126,10 +131,10 @@ class Pipeline:
         clock.mark("emotion_done")
         yield Heard(transcript.text, emotion)
         yield from self._respond("voice", transcript.text, emotion, history, timings, warnings, clock,
-                                 use_adapter, stop)
+                                 use_adapter, stop, after_crisis)
 
     def text_turn_stream(self, text: str, history: Sequence[tuple[str, str]], use_adapter: bool = True,
-                         stop: threading.Event | None = None) -> Iterator[TurnEvent]:
+                         stop: threading.Event | None = None, after_crisis: bool = False) -> Iterator[TurnEvent]:
         clock = _Clock()
         text = (text or "").strip()
         if not text:
@@ -141,7 +146,7 @@ class Pipeline:
         timings.emotion = clock.since(clock.t0)
         clock.mark("emotion_done")
         yield Heard(text, emotion)
-        yield from self._respond("text", text, emotion, history, timings, [], clock, use_adapter, stop)
+        yield from self._respond("text", text, emotion, history, timings, [], clock, use_adapter, stop, after_crisis)
 
     # -- stages ------------------------------------------------------------------------
     def _read_prosody(self, speech: AudioClip, text: str, speech_s: float,
@@ -156,15 +161,19 @@ class Pipeline:
             return None
 
     def _reply_deltas(self, user_text: str, emotion: FusedEmotion, history: Sequence[tuple[str, str]],
-                      use_adapter: bool, stop: threading.Event) -> tuple[Iterator[str], str, bool]:
-        """(text deltas, voice emotion, crisis families) for the reply."""
-        crisis = check_crisis(user_text)
+                      use_adapter: bool, stop: threading.Event,
+                      after_crisis: bool = False) -> tuple[Iterator[str], str, tuple[str, ...]]:
+        """(text deltas, voice emotion, crisis families) for the reply. After a crisis turn the
+        LLM answers with the safety config's follow-up guidance, in the gentle voice."""
+        crisis = self.safety.check(user_text)
         if crisis.crisis:
             logger.warning("crisis language detected (%s): answering with the configured crisis reply",
                            ", ".join(crisis.matches))
             return iter([self.cfg.safety.reply]), self.cfg.safety.voice_emotion, crisis.matches
-        messages = build_messages(self.cfg.prompts, emotion, history, user_text, self.cfg.llm.history_turns)
-        return self.llm.stream(messages, use_adapter=use_adapter, stop=stop), emotion.label, ()
+        guidance = self.cfg.safety.followup_guidance if after_crisis else None
+        messages = build_messages(self.cfg.prompts, emotion, history, user_text, self.cfg.llm.history_turns, guidance)
+        voice = self.cfg.safety.voice_emotion if after_crisis else emotion.label
+        return self.llm.stream(messages, use_adapter=use_adapter, stop=stop), voice, ()
 
     def prefill_conversation(self, history: Sequence[tuple[str, str]], use_adapter: bool) -> threading.Thread | None:
         """Start prefilling, in the background, the persona + ``history`` that the next turn's
@@ -197,23 +206,34 @@ class Pipeline:
 
     def _respond(self, source: str, user_text: str, emotion: FusedEmotion, history: Sequence[tuple[str, str]],
                  timings: StageTimings, warnings: list[str], clock: _Clock, use_adapter: bool,
-                 stop: threading.Event | None) -> Iterator[TurnEvent]:
+                 stop: threading.Event | None, after_crisis: bool = False) -> Iterator[TurnEvent]:
         stop = stop or threading.Event()  # set from outside: the person spoke over the reply
         llm_stop = threading.Event()  # set here: the reply is long enough, or it was stopped
         max_words = self.cfg.llm.max_reply_words
-        deltas, voice_emotion, crisis = self._reply_deltas(user_text, emotion, history, use_adapter, llm_stop)
+        deltas, voice_emotion, crisis = self._reply_deltas(user_text, emotion, history, use_adapter, llm_stop,
+                                                           after_crisis)
         style = self.cfg.prompts.style(voice_emotion)
         chunker = SpeechChunker()
         spoken: list[str] = []
         audio: list[SpeechAudio] = []
+        checked_out: list[str] = []
         t_llm = time.perf_counter()
+        # The reply check: a piece that brings in someone or something the conversation lacks
+        # (a manager nobody mentioned, a number, a service) or a red-flag phrase is not said.
+        check = self.cfg.llm.reply_check and not crisis
+        conversation = " ".join([*(f"{u} {a}" for u, a in history), user_text])
 
-        def speak(pieces: list[str]) -> Iterator[ReplyPiece]:
+        def speak(pieces: list[str], checked: bool = check) -> Iterator[ReplyPiece]:
             for raw in pieces:
                 if stop.is_set():
                     return
                 text = clean_for_speech(raw)
                 if not text:
+                    continue
+                problems = reply_problems(text, conversation + " " + " ".join(spoken)) if checked else []
+                if problems:
+                    logger.info("reply check: left unsaid %r (%s)", text, "; ".join(problems))
+                    checked_out.append(f"{text} ({'; '.join(problems)})")
                     continue
                 t = time.perf_counter()
                 sound = self._speak(text, style, warnings)
@@ -246,17 +266,22 @@ class Pipeline:
         clock.mark("reply_done")
 
         reply = " ".join(spoken)
-        if not reply and not interrupted:
+        if not reply and not interrupted and checked_out:
+            logger.warning("the reply check left the whole reply unsaid: a fallback sentence was used")
+            yield from speak([EMPTY_REPLY_FALLBACK], checked=False)
+            reply = EMPTY_REPLY_FALLBACK
+        elif not reply and not interrupted:
             logger.warning("the LLM returned an empty reply")
             warnings.append("The language model returned an empty reply; a fallback sentence was used.")
-            yield from speak([EMPTY_REPLY_FALLBACK])
+            yield from speak([EMPTY_REPLY_FALLBACK], checked=False)
             reply = EMPTY_REPLY_FALLBACK
         timings.total = clock.since(clock.started)
         if not interrupted:
             self.prefill_conversation([*history, (user_text, reply)], use_adapter)
         yield TurnDone(TurnResult(source=source, user_text=user_text, reply_text=reply, emotion=emotion,
                                   reply_audio=_join(audio), timings=timings, warnings=tuple(warnings),
-                                  crisis=crisis, marks=dict(clock.marks), interrupted=interrupted))
+                                  crisis=crisis, marks=dict(clock.marks), interrupted=interrupted,
+                                  checked_out=tuple(checked_out)))
 
 
 def _join(pieces: list[SpeechAudio]) -> SpeechAudio | None:

@@ -38,9 +38,11 @@ def build_messages(
     history: Sequence[tuple[str, str]],
     user_text: str,
     history_turns: int,
+    guidance: str | None = None,
 ) -> list[dict[str, str]]:
     """Chat messages for the LLM: the persona, the last ``history_turns`` exchanges, then the
-    perceived emotion's guidance as a system message right before the new turn.
+    perceived emotion's guidance (or ``guidance`` when given: after a crisis turn) as a system
+    message right before the new turn.
 
     The guidance comes after the history (not in the first system message) so that a change
     of emotion leaves the conversation's KV cache usable: only the guidance and the new turn
@@ -48,7 +50,7 @@ def build_messages(
     (``lora_data.reply_prompts``)."""
     label = emotion if isinstance(emotion, str) else emotion.label
     return [*conversation_prefix(prompts, history, history_turns),
-            {"role": "system", "content": prompts.style(label).guidance},
+            {"role": "system", "content": guidance or prompts.style(label).guidance},
             {"role": "user", "content": user_text}]
 
 

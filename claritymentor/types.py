@@ -138,6 +138,7 @@ class TurnResult:
     # of speech ready) and reply_done. Without turn_start the turn started at the end of speech.
     marks: dict[str, int] = field(default_factory=dict)
     interrupted: bool = False  # stopped from outside (the person spoke over it) before it was complete
+    checked_out: tuple[str, ...] = ()  # reply pieces the run-time reply check left unsaid, with why
 
 
 @dataclass(frozen=True)

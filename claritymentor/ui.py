@@ -81,6 +81,7 @@ def details(result: TurnResult, turn_index: int) -> dict:
         "marks_ms": dict(result.marks),
         "warnings": list(result.warnings),
         "crisis": list(result.crisis),
+        "reply_check": list(result.checked_out),  # pieces the reply check left unsaid, with why
     }
 
 
@@ -112,8 +113,8 @@ def _outputs(state: SessionState, result: TurnResult | None, resources: str = ""
         for w in result.warnings:
             gr.Warning(w)
         notice = "⚠ " + " ".join(result.warnings) if result.warnings else ""
-        if result.crisis:
-            notice = f"### {CRISIS_MARK}\n{resources}\n\n{notice}".strip()
+    if state.had_crisis() and resources:  # the resources stay on the page for the rest of the session
+        notice = crisis_banner(resources, notice)
     return (
         state,
         chat_messages(state, resources),
@@ -126,6 +127,11 @@ def _outputs(state: SessionState, result: TurnResult | None, resources: str = ""
         notice,
         gr.skip() if feed is None else feed,
     )
+
+
+def crisis_banner(resources: str, notice: str = "") -> str:
+    """The notice area after a crisis turn: the resources first, then any other notice."""
+    return f"### {CRISIS_MARK}\n{resources}\n\n{notice}".strip()
 
 
 def _skip_all() -> tuple:
@@ -213,7 +219,8 @@ def voice_turn(loaded: LoadedPipeline, registry: LiveRegistry, state: SessionSta
     stop = threading.Event()
     try:
         clip = clip_from_file(audio_path, p.cfg.audio)
-        events = p.voice_turn_stream(clip, state.history_pairs(), use_adapter=use_adapter, stop=stop)
+        events = p.voice_turn_stream(clip, state.history_pairs(), use_adapter=use_adapter, stop=stop,
+                                     after_crisis=state.had_crisis())
         first = next(events)  # input problems surface here, before anything on the page changes
     except UserInputError as e:
         logger.info("voice turn rejected: %s", e)
@@ -228,7 +235,7 @@ def text_turn(loaded: LoadedPipeline, registry: LiveRegistry, state: SessionStat
     stop = threading.Event()
     try:
         events = loaded.pipeline.text_turn_stream(text or "", state.history_pairs(), use_adapter=use_adapter,
-                                                  stop=stop)
+                                                  stop=stop, after_crisis=state.had_crisis())
         first = next(events)
     except UserInputError as e:
         logger.info("text turn rejected: %s", e)
@@ -285,7 +292,7 @@ def hands_free_turn(loaded: LoadedPipeline, registry: LiveRegistry, state: Sessi
     marks: dict[str, int] = {}
     try:
         events = p.voice_turn_stream(utterance.clip, state.history_pairs(), use_adapter=use_adapter, stop=stop,
-                                     speech_end=utterance.ended_at)
+                                     speech_end=utterance.ended_at, after_crisis=state.had_crisis())
         confirmation = utterance.confirmation
         if confirmation.accepted is None:
             events = RunAhead(events)
@@ -309,7 +316,7 @@ def hands_free_turn(loaded: LoadedPipeline, registry: LiveRegistry, state: Sessi
     if notice is not None:
         out = list(_outputs(state, None))
         out[2:8] = [gr.skip()] * 6
-        out[8] = notice
+        out[8] = crisis_banner(p.cfg.safety.resources, notice) if state.had_crisis() else notice
         yield tuple(out)
         return
     yield from _stream(loaded, live, state, "voice", first, events, stop, use_adapter, marks)

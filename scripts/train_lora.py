@@ -1,10 +1,13 @@
 """Train the ClarityMentor LoRA adapter on SmolLM2-135M-Instruct (the embedded base).
 
 Each mentor reply in data/mentor (training split) becomes one example: the runtime
-prompt (persona + the emotion's guidance + the earlier turns) and, as the only tokens
-with a loss, the reply. Runs on a 2-core CPU in minutes, seeded.
+prompt (persona + the earlier turns + the emotion's guidance + the person's words) and,
+as the only tokens with a loss, the reply. Dialogues whose own replies invent a person,
+number or service, or carry a red-flag phrase (``claritymentor.sense``), are left out
+unless ``--keep-flawed``. LoRA on the attention and MLP projections by default. Examples
+are batched by length (less padding). Runs on a 2-core CPU, seeded.
 
-    .venv/bin/python scripts/train_lora.py [--epochs 3] [--out models/claritymentor-lora]
+    .venv/bin/python scripts/train_lora.py [--epochs 2] [--out models/claritymentor-lora]
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from claritymentor.config import ROOT, load_config  # noqa: E402
-from claritymentor.lora_data import LORA_TARGETS, encode_examples  # noqa: E402
+from claritymentor.lora_data import LORA_TARGETS, encode_examples, flawed_replies  # noqa: E402
 from claritymentor.llm import EMBEDDED_BASE_ID, load_base  # noqa: E402
 from claritymentor.mentor_data import load_dialogues, split  # noqa: E402
 
@@ -34,7 +37,9 @@ def main() -> None:
     from peft import LoraConfig, get_peft_model
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--targets", default=",".join(LORA_TARGETS))
+    ap.add_argument("--keep-flawed", action="store_true", help="train on dialogues whose replies fail the sense check")
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--rank", type=int, default=16)
     ap.add_argument("--batch", type=int, default=8)
@@ -50,15 +55,18 @@ def main() -> None:
     model, tok, base_id = load_base(cfg.llm, Path(cfg.cache_dir))
     assert base_id == EMBEDDED_BASE_ID
     train, held = split(load_dialogues())
+    flawed = [] if args.keep_flawed else [d for d in train if flawed_replies(d)]
+    train = [d for d in train if d not in flawed]
     examples = encode_examples(tok, cfg.prompts, train)
-    logger.info("training on %d replies from %d dialogues (%d dialogues held out)", len(examples), len(train),
-                len(held))
+    logger.info("training on %d replies from %d dialogues (%d dialogues held out, %d left out whose replies invent "
+                "or red-flag)", len(examples), len(train), len(held), len(flawed))
+    targets = args.targets.split(",")
 
-    lora = LoraConfig(r=args.rank, lora_alpha=2 * args.rank, lora_dropout=0.05, target_modules=list(LORA_TARGETS),
+    lora = LoraConfig(r=args.rank, lora_alpha=2 * args.rank, lora_dropout=0.05, target_modules=targets,
                       task_type="CAUSAL_LM")
     model = get_peft_model(model, lora)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    logger.info("LoRA r=%d on %s: %d trainable parameters", args.rank, ",".join(LORA_TARGETS), trainable)
+    logger.info("LoRA r=%d on %s: %d trainable parameters", args.rank, ",".join(targets), trainable)
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.0)
     steps_per_epoch = (len(examples) + args.batch - 1) // args.batch
     total = steps_per_epoch * args.epochs
@@ -69,9 +77,16 @@ def main() -> None:
     for epoch in range(args.epochs):
         order = list(range(len(examples)))
         random.shuffle(order)
+        # Batches of similar length (sorted within windows of 16 batches), in random order: less padding.
+        window = 16 * args.batch
+        order = [i for w in range(0, len(order), window)
+                 for i in sorted(order[w:w + window], key=lambda i: len(examples[i][0]))]
+        batches = [order[b:b + args.batch] for b in range(0, len(order), args.batch)]
+        random.shuffle(batches)
         running = 0.0
-        for b in range(0, len(order), args.batch):
-            batch = [examples[i] for i in order[b:b + args.batch]]
+        for n_batch, members in enumerate(batches):
+            b = n_batch * args.batch
+            batch = [examples[i] for i in members]
             width = max(len(ids) for ids, _ in batch)
             ids = torch.full((len(batch), width), pad)
             labels = torch.full((len(batch), width), -100)
@@ -99,7 +114,7 @@ def main() -> None:
     adapter_cfg["base_model_name_or_path"] = EMBEDDED_BASE_ID
     cfg_path.write_text(json.dumps(adapter_cfg, indent=2))
     meta = {"base": EMBEDDED_BASE_ID, "epochs": args.epochs, "lr": args.lr, "rank": args.rank, "alpha": 2 * args.rank,
-            "dropout": 0.05, "batch": args.batch, "seed": args.seed, "targets": list(LORA_TARGETS),
+            "dropout": 0.05, "batch": args.batch, "seed": args.seed, "targets": targets, "left_out_flawed_dialogues": len(flawed),
             "train_dialogues": len(train), "train_replies": len(examples), "held_out_dialogues": len(held),
             "trainable_parameters": trainable, "train_seconds": round(time.time() - t0, 1)}
     (out / "training.json").write_text(json.dumps(meta, indent=2))

@@ -100,8 +100,8 @@ def test_bad_input_gets_a_message_and_keeps_the_history(app_url, tmp_path):
 def test_health(client):
     h = client.predict(api_name="/health")
     assert h["ok"] and h["profile"] == "embedded" and h["device"] == "cpu"
-    assert [m["stage"] for m in h["models"]] == ["vad", "speech-to-text", "text emotion", "speech emotion",
-                                                 "llm", "tts"]
+    assert [m["stage"] for m in h["models"]] == ["vad", "speech-to-text", "text emotion", "crisis check",
+                                                 "speech emotion", "llm", "tts"]
     assert h["versions"]["faster-whisper"] != "not installed"
 
 
@@ -112,3 +112,17 @@ def test_crisis_turn_is_marked_and_shows_resources(app_url):
     assert details["crisis"] and "crisis support" in notice and "findahelpline.com" in notice
     assert "emergency number" in str(chat[-1]["content"]) and audio
     assert c.predict(api_name="/history")["turns"][0]["crisis"]
+    # The rest of the session: an ordinary turn is answered by the LLM, and the resources stay.
+    chat, audio, timeline, summary, timings, last, details, notice, feed = c.predict(
+        "Okay. Maybe I could talk to my sister tonight.", True, api_name="/text_turn")
+    assert not details["crisis"] and "findahelpline.com" in notice and "crisis support" in notice
+    turns = c.predict(api_name="/history")["turns"]
+    assert len(turns) == 2 and turns[1]["model"] != turns[0]["model"]  # the second reply came from the LLM
+
+
+def test_indirect_crisis_message_is_caught_by_the_semantic_layer(app_url):
+    """Regression: passive, indirect phrasings with no "kill myself" or "suicide" were missed."""
+    c = Client(app_url, verbose=False)
+    *_, details, notice, feed = c.predict("I've given my cat to my neighbour and written letters to my sisters, "
+                                          "just in case.", True, api_name="/text_turn")
+    assert "semantic" in details["crisis"] and "findahelpline.com" in notice

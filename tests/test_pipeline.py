@@ -108,7 +108,7 @@ def test_markdown_and_emoji_never_reach_the_voice(config):
 
 
 def test_long_reply_is_capped_and_the_llm_is_stopped(config):
-    llm = FakeLLM(reply=" ".join(f"Sentence {i} is here." for i in range(60)))
+    llm = FakeLLM(reply=" ".join("Keep going with the plan." for _ in range(60)))
     r = make(config, llm=llm).text_turn("hello", [])
     assert config.llm.max_reply_words <= len(r.reply_text.split()) < config.llm.max_reply_words + 8
     assert llm.stop.is_set()
@@ -185,3 +185,32 @@ def test_prefill_can_be_switched_off(config):
     p = make(cfg)
     p.text_turn("I am tired", [])
     assert p.prefilling is None and not p.llm.prefilled
+
+
+def test_reply_check_leaves_unsaid_a_piece_that_invents_someone(config):
+    """Regression: the adapter told a person angry at their flatmate to call their manager."""
+    llm = FakeLLM("Tonight, tell your flatmate the food is yours. Then call your manager three times. "
+                  "How did they react before?")
+    p = Pipeline(cfg=config, vad=FakeVAD(), stt=FakeSTT(), text_emotion=FakeTextEmotion("anger", 0.8),
+                 prosody=None, llm=llm, tts=FakeTTS())
+    r = p.text_turn("My flatmate keeps eating my food and I'm furious.", [])
+    assert "manager" not in r.reply_text and "flatmate the food is yours" in r.reply_text
+    assert r.reply_text.endswith("How did they react before?")
+    assert len(r.checked_out) == 1 and "invented: manager" in r.checked_out[0]
+
+
+def test_reply_check_falls_back_when_nothing_is_left(config):
+    llm = FakeLLM("Call your manager and say goodbye.")
+    p = Pipeline(cfg=config, vad=FakeVAD(), stt=FakeSTT(), text_emotion=FakeTextEmotion("anger", 0.8),
+                 prosody=None, llm=llm, tts=FakeTTS())
+    r = p.text_turn("My flatmate keeps eating my food.", [])
+    assert r.reply_text == EMPTY_REPLY_FALLBACK and r.checked_out and not r.warnings
+
+
+def test_reply_check_can_be_switched_off(config):
+    import dataclasses
+
+    cfg = dataclasses.replace(config, llm=dataclasses.replace(config.llm, reply_check=False))
+    p = Pipeline(cfg=cfg, vad=FakeVAD(), stt=FakeSTT(), text_emotion=FakeTextEmotion("anger", 0.8),
+                 prosody=None, llm=FakeLLM("Call your manager."), tts=FakeTTS())
+    assert p.text_turn("My flatmate keeps eating my food.", []).reply_text == "Call your manager."

@@ -116,14 +116,35 @@ def test_prosody_arousal_moves_with_each_dimension(loaded, speech_dir, config, d
     assert arousal[2] - arousal[0] > 0.2, arousal
 
 
-def test_shipped_text_emotion_head_meets_the_held_out_target(loaded):
-    """The head in models/ on the held-out split (issue target: >= 0.75 accuracy, >= 0.72 macro-F1)."""
-    from claritymentor.emotion_data import evaluate, load_examples, split
+def test_shipped_text_emotion_model_meets_the_held_out_targets(loaded):
+    """The fine-tuned encoder + head in models/ on every evaluation set (issue targets: implicit
+    held out and dialogue openings >= 0.80, explicit held out >= 0.88, speech-to-text form
+    within 3 points of clean text)."""
+    from claritymentor.emotion_data import (Example, as_transcript, dialogue_openings, evaluate, load_examples,
+                                            load_implicit_heldout, split)
 
-    _, held = split(load_examples())
-    assert len(held) >= 250
-    report = evaluate(loaded.pipeline.text_emotion, held)
-    assert report.accuracy >= 0.75 and report.macro_f1 >= 0.72, report.format()
+    clf = loaded.pipeline.text_emotion
+    assert clf.name == "minilm-finetuned+head"
+    implicit = load_implicit_heldout()
+    assert len(implicit) >= 350
+    clean = evaluate(clf, implicit)
+    stt = evaluate(clf, [Example(as_transcript(e.text), e.label) for e in implicit])
+    explicit = evaluate(clf, split(load_examples())[1])
+    dialogues = evaluate(clf, dialogue_openings())
+    assert clean.accuracy >= 0.80, clean.format()
+    assert stt.accuracy >= clean.accuracy - 0.03, stt.format()
+    assert explicit.accuracy >= 0.88, explicit.format()
+    assert dialogues.accuracy >= 0.80, dialogues.format()
+
+
+@pytest.mark.parametrize("text, label", [
+    ("I have three essays due on Friday and I haven't written a word of any of them.", "fear"),
+    ("my sister got the place on the nursing course she wanted and she cried on the phone", "joy"),
+    ("Someone keeps taking my lunch from the office fridge and nobody owns up.", "anger"),
+])
+def test_emotion_implied_by_the_situation_is_heard(loaded, text, label):
+    """Regression: situations without emotion words read as neutral or surprise before fine-tuning."""
+    assert loaded.pipeline.text_emotion.classify(text).label == label
 
 
 def test_tts_voice_follows_the_emotion(loaded):
@@ -132,3 +153,16 @@ def test_tts_voice_follows_the_emotion(loaded):
     sad = tts.synthesize(text, prompts.style("sadness"))
     joy = tts.synthesize(text, prompts.style("joy"))
     assert sad.duration_s > joy.duration_s * 1.15  # sadness is spoken more slowly
+
+
+def test_spoken_indirect_crisis_phrasing_is_caught_through_speech_to_text(loaded, speech_dir, config):
+    """espeak-ng speech of a passive crisis phrasing that no phrase family matches: the
+    transcript reaches the semantic layer, and the configured crisis reply is spoken."""
+    from claritymentor.safety import check_crisis
+
+    sentence = "Lately I keep thinking everyone would be fine if I just was not here any more."
+    assert not check_crisis(sentence).crisis  # the phrase families alone miss it
+    path = espeak_wav(speech_dir / "indirect-crisis.wav", sentence, rate=150)
+    r = loaded.pipeline.voice_turn(clip_from_file(path, config.audio), [])
+    assert "semantic" in r.crisis, (r.user_text, r.crisis)
+    assert r.reply_text == config.safety.reply and r.reply_audio is not None

@@ -90,3 +90,69 @@ def test_safety_text_is_configurable_and_validated(tmp_path):
     (tmp_path / "safety.yaml").write_text("reply: ''\nresources: x\n")
     with pytest.raises(ConfigError, match="'reply' must be a non-empty text"):
         load_config("embedded", config_dir=tmp_path)
+
+
+class FakeEncoder:
+    """Embeds a text as [1, 0] when it mentions the guitar, else [0, 1]."""
+
+    def __init__(self):
+        self.seen = []
+
+    def encode(self, texts, **kw):
+        self.seen.append(list(texts))
+        return np.array([[1.0, 0.0] if "guitar" in t else [0.0, 1.0] for t in texts], np.float32)
+
+
+def _semantic(threshold=0.5):
+    from claritymentor.safety import SemanticCrisisLayer
+
+    return SemanticCrisisLayer(FakeEncoder(), np.array([4.0, -4.0], np.float32), 0.0, threshold)
+
+
+def test_either_layer_makes_a_crisis_turn():
+    from claritymentor.safety import CrisisDetector
+
+    d = CrisisDetector(_semantic())
+    semantic = d.check("I've sorted out who gets my guitar")  # no pattern foresaw this
+    assert semantic.crisis and semantic.matches == ("semantic",) and semantic.score > 0.9
+    phrase = d.check("I want to kill myself")  # the semantic layer says no, the phrases say yes
+    assert phrase.crisis and phrase.matches == ("kill_self",) and phrase.score < 0.1
+    assert not d.check("How do I plan my revision?").crisis
+    assert not CrisisDetector().check("I've sorted out who gets my guitar").crisis  # phrases alone miss it
+
+
+def test_semantic_layer_scores_each_sentence_of_a_long_message():
+    """A crisis sentence inside an ordinary message is scored on its own, not diluted."""
+    layer = _semantic()
+    layer.score("Exams went fine and the flat is okay. I've sorted out who gets my guitar.")
+    assert layer.encoder.seen[-1][1:] == ["Exams went fine and the flat is okay.", "I've sorted out who gets my guitar."]
+
+
+def test_threshold_decides():
+    from claritymentor.safety import CrisisDetector
+
+    assert not CrisisDetector(_semantic(threshold=0.999)).check("my guitar").crisis
+
+
+def test_pipeline_uses_its_detector(config):
+    from claritymentor.safety import CrisisDetector
+
+    llm = FakeLLM()
+    p = Pipeline(cfg=config, vad=FakeVAD(), stt=FakeSTT(), text_emotion=FakeTextEmotion("sadness", 0.8),
+                 prosody=None, llm=llm, tts=FakeTTS(), safety=CrisisDetector(_semantic()))
+    r = p.text_turn("I've sorted out who gets my guitar and my books.", [])
+    assert r.crisis == ("semantic",) and r.reply_text == config.safety.reply and llm.seen == []
+
+
+def test_after_a_crisis_turn_the_mentor_keeps_the_gentle_guidance(config):
+    """The rest of the session: later replies use the follow-up guidance and the gentle voice."""
+    llm = FakeLLM()
+    p = _pipeline(config, llm)
+    r = p.text_turn("Thanks. I'll try to get some sleep.", [("I want to die", config.safety.reply)],
+                    after_crisis=True)
+    assert not r.crisis and r.reply_text == llm.reply
+    guidance = llm.seen[-1][-2]
+    assert guidance == {"role": "system", "content": config.safety.followup_guidance}
+    assert p.tts.styles[-1] == config.prompts.style(config.safety.voice_emotion)
+    p.text_turn("Thanks. I'll try to get some sleep.", [], after_crisis=False)
+    assert llm.seen[-1][-2]["content"] == config.prompts.style("sadness").guidance

@@ -103,3 +103,21 @@ def test_history_is_bounded():
 def test_empty_state_gives_empty_views():
     s = SessionState()
     assert chat_messages(s) == [] and timeline_frame(s).empty and timings_frame(s).empty
+
+
+def test_crisis_resources_stay_on_the_page_for_the_rest_of_the_session(config):
+    """After a crisis turn, an ordinary later turn still shows the resources banner."""
+    from claritymentor import ui
+    from claritymentor.pipeline import Pipeline
+    from tests.fakes import FakeLLM, FakeTextEmotion, FakeTTS
+
+    p = Pipeline(cfg=config, vad=None, stt=None, text_emotion=FakeTextEmotion("sadness", 0.8), prosody=None,
+                 llm=FakeLLM(), tts=FakeTTS())
+    state = add_turn(SessionState(), p.text_turn("I don't want to wake up tomorrow.", []), "m")
+    assert state.had_crisis()
+    later = p.text_turn("ok. what should I do about my exams", state.history_pairs(), after_crisis=True)
+    state = add_turn(state, later, "m")
+    notice = ui._outputs(state, later, config.safety.resources)[ui.OUTPUT_NAMES.index("notice")]
+    assert "crisis support" in notice and "findahelpline.com" in notice
+    fresh = add_turn(SessionState(), later, "m")
+    assert ui._outputs(fresh, later, config.safety.resources)[ui.OUTPUT_NAMES.index("notice")] == ""
