@@ -45,6 +45,7 @@ from claritymentor.vad import VoiceActivityDetector, trim_to_speech
 logger = logging.getLogger(__name__)
 
 MAX_TEXT_CHARS = 2000
+_SENTENCE_END = ".!?\"')"
 EMPTY_REPLY_FALLBACK = "I'm here and listening. Could you tell me a little more about that?"
 TurnEvent = Heard | ReplyPiece | TurnDone
 
@@ -220,8 +221,10 @@ class Pipeline:
         t_llm = time.perf_counter()
         # The reply check: a piece that brings in someone or something the conversation lacks
         # (a manager nobody mentioned, a number, a service) or a red-flag phrase is not said.
+        # After a crisis turn, pointing to a person or a crisis line is what the guidance asks for.
         check = self.cfg.llm.reply_check and not crisis
         conversation = " ".join([*(f"{u} {a}" for u, a in history), user_text])
+        cutting: list[bool] = []  # non-empty while the rest of a sentence with a cut clause is being dropped
 
         def speak(pieces: list[str], checked: bool = check) -> Iterator[ReplyPiece]:
             for raw in pieces:
@@ -230,10 +233,14 @@ class Pipeline:
                 text = clean_for_speech(raw)
                 if not text:
                     continue
-                problems = reply_problems(text, conversation + " " + " ".join(spoken)) if checked else []
+                problems = (reply_problems(text, conversation + " " + " ".join(spoken), red_flags_only=after_crisis)
+                            if checked else [])
+                if cutting and not problems:
+                    problems = ["the rest of a sentence left unsaid"]  # no dangling "and then ..." fragment
                 if problems:
                     logger.info("reply check: left unsaid %r (%s)", text, "; ".join(problems))
                     checked_out.append(f"{text} ({'; '.join(problems)})")
+                    cutting[:] = [] if text[-1] in _SENTENCE_END else [True]
                     continue
                 t = time.perf_counter()
                 sound = self._speak(text, style, warnings)

@@ -132,7 +132,8 @@ _DIGIT_WORDS = {str(i): w for i, w in enumerate("zero one two three four five si
                                                 "twenty".split())}
 _DIGIT_WORDS.update({str(10 * i): w for i, w in enumerate("thirty forty fifty sixty seventy eighty ninety".split(), 3)})
 _DIGIT_WORDS.update({"100": "hundred", "1000": "thousand"})
-_PROPER = re.compile(r"(?<![.!?]\s)(?<!^)(?<![.!?]\")\b([A-Z][a-z]+(?:\s+[A-Z][a-z]+)*)")
+# A capitalised word that does not start a sentence, a quotation or a clause after a colon.
+_PROPER = re.compile(r"(?<![.!?:;]\s)(?<![.!?]\"\s)(?<![\"“‘(])(?<!^)\b([A-Z][a-z]+(?:\s+[A-Z][a-z]+)*)")
 NOT_PROPER = frozenset({"I", "I'm", "I'd", "I've", "I'll", "ClarityMentor", "Mentor", "Okay", "OK"})
 
 
@@ -165,7 +166,9 @@ def invented(reply: str, conversation: str) -> list[str]:
             found.append(url)
     for m in _PROPER.finditer(reply):
         name = m.group(1)
-        if name not in NOT_PROPER and name.lower() not in conv_lower and name.lower() not in DAYS_MONTHS:
+        first = name.split()[0].lower()
+        if (name not in NOT_PROPER and name.lower() not in conv_lower and name.lower() not in DAYS_MONTHS
+                and first not in STOP and first not in GENERIC):
             found.append(name)
     found.extend(m.group(0).lower() for m in ANECDOTE.finditer(reply))
     return list({x.lower(): x for x in reversed(found)}.values())[::-1]
@@ -179,10 +182,11 @@ def red_flags(reply: str, conversation: str = "") -> list[str]:
             if any(m.group(0).lower() not in conv for m in rx.finditer(reply))]
 
 
-def reply_problems(reply: str, conversation: str) -> list[str]:
-    """The cheap run-time part of the check: invented things and red flags, as short labels."""
-    return ([f"invented: {x}" for x in invented(reply, conversation)]
-            + [f"red flag: {x}" for x in red_flags(reply, conversation)])
+def reply_problems(reply: str, conversation: str, red_flags_only: bool = False) -> list[str]:
+    """The cheap run-time part of the check: invented things and red flags, as short labels.
+    ``red_flags_only``: after a crisis turn, pointing to someone or a helpline is wanted."""
+    found = [] if red_flags_only else [f"invented: {x}" for x in invented(reply, conversation)]
+    return found + [f"red flag: {x}" for x in red_flags(reply, conversation)]
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,15 @@ Then the same questions as one conversation (each turn sees the ones before), tw
 without and with the background prefill of the next turn's persona + history
 (``llm.prefill_next_turn``), waiting for that prefill between turns as a listener would.
 
+With ``--previous-rev REV`` the run also answers every question, interleaved, with the
+configuration at git revision REV (its LoRA adapter and text-emotion head, the phrase-only
+crisis check, no reply check), and prints the ratio of the two times to first audio.
+
 Through the app (--app URL): the same questions sent to a running app with
 gradio_client (`/voice_turn`), adding the web layer: the client's round trip and the
 server's own marks.
 
-    .venv/bin/python scripts/bench_latency.py [--rounds 2]
+    .venv/bin/python scripts/bench_latency.py [--rounds 2] [--previous-rev 3646e0a]
     .venv/bin/python scripts/bench_latency.py --app http://127.0.0.1:7860
 """
 
@@ -68,7 +72,34 @@ def stats(values: list[float]) -> str:
     return f"median {statistics.median(v):7.0f} ms   P90 {p90:7.0f} ms"
 
 
-def in_process(files: list[Path], rounds: int) -> None:
+def previous_pipeline(p, rev: str, tmp: Path):
+    """The pipeline as configured at git revision ``rev``: its adapter and emotion head
+    (extracted from git), the phrase-only crisis check and no reply check."""
+    import dataclasses
+
+    from claritymentor.factory import _prepare_llm
+    from claritymentor.llm import TransformersLLM
+    from claritymentor.safety import CrisisDetector
+    from claritymentor.text_emotion import load_text_emotion
+
+    root = Path(__file__).resolve().parent.parent
+    adapter = tmp / "previous-adapter"
+    adapter.mkdir()
+    for name in ("adapter_config.json", "adapter_model.safetensors"):
+        blob = subprocess.run(["git", "show", f"{rev}:models/claritymentor-lora/{name}"], cwd=root, check=True,
+                              capture_output=True).stdout
+        (adapter / name).write_bytes(blob)
+    head = tmp / "previous-head.npz"
+    head.write_bytes(subprocess.run(["git", "show", f"{rev}:models/text_emotion_head.npz"], cwd=root, check=True,
+                                    capture_output=True).stdout)
+    cfg = dataclasses.replace(p.cfg, llm=dataclasses.replace(p.cfg.llm, reply_check=False))
+    llm = TransformersLLM.load(cfg.llm, Path(cfg.cache_dir), adapter)
+    _prepare_llm(llm, cfg)
+    return dataclasses.replace(p, cfg=cfg, llm=llm, text_emotion=load_text_emotion(cfg.text_emotion, head, None),
+                               safety=CrisisDetector())
+
+
+def in_process(files: list[Path], rounds: int, previous_rev: str | None = None, tmp: Path | None = None) -> None:
     from claritymentor.audio import clip_from_file
     from claritymentor.config import load_config
     from claritymentor.factory import get_pipeline
@@ -79,6 +110,10 @@ def in_process(files: list[Path], rounds: int) -> None:
     p = get_pipeline(cfg).pipeline
     clips = [clip_from_file(f, cfg.audio) for f in files]
     p.voice_turn(clips[0], [])  # warm-up
+    prev = previous_pipeline(p, previous_rev, tmp) if previous_rev else None
+    prev_first_audio: list[float] = []
+    if prev is not None:
+        prev.voice_turn(clips[0], [])
     streamed: dict[str, list[float]] = {k: [] for k in ("stt_done", "emotion_done", "first_token", "first_audio",
                                                         "reply_done")}
     baseline: list[float] = []
@@ -87,6 +122,8 @@ def in_process(files: list[Path], rounds: int) -> None:
             r = p.voice_turn(clip, [])
             for k in streamed:
                 streamed[k].append(r.marks[k])
+            if prev is not None:
+                prev_first_audio.append(prev.voice_turn(clip, []).marks["first_audio"])
             # Sequential baseline, the original backend's way: the whole reply, then all of TTS.
             t0 = time.perf_counter()
             heard = next(e for e in p.voice_turn_stream(clip, []) if isinstance(e, Heard))
@@ -104,6 +141,10 @@ def in_process(files: list[Path], rounds: int) -> None:
     print(f"  {'sequential baseline: audio':28s} {stats(baseline)}   (full LLM reply, then full TTS)")
     ratio = statistics.median(streamed["first_audio"]) / statistics.median(baseline)
     print(f"  time-to-first-audio / sequential baseline (medians): {ratio:.2f}")
+    if prev is not None:
+        print(f"  {'previous config (' + previous_rev + ')':28s} {stats(prev_first_audio)}   (first audio ready)")
+        print(f"  time-to-first-audio now / previous config (medians): "
+              f"{statistics.median(streamed['first_audio']) / statistics.median(prev_first_audio):.2f}")
 
     print(f"\none conversation of {len(clips)} turns (history of up to {cfg.llm.history_turns} exchanges in "
           "each prompt), ms from end of speech")
@@ -161,6 +202,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--app", help="URL of a running app to measure through gradio_client")
+    ap.add_argument("--previous-rev", help="also answer with the configuration at this git revision and compare")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp:
@@ -168,7 +210,7 @@ def main() -> None:
         if args.app:
             through_app(files, args.app, args.rounds)
         else:
-            in_process(files, args.rounds)
+            in_process(files, args.rounds, args.previous_rev, Path(tmp))
 
 
 if __name__ == "__main__":

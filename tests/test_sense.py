@@ -70,3 +70,8 @@ def test_key_words_leave_out_stop_and_generic_words():
 def test_reply_problems_label_each_finding():
     assert reply_problems("Call your manager and say goodbye.", "my exams") == ["invented: manager",
                                                                                 "red flag: goodbye"]
+
+
+def test_after_a_crisis_turn_only_red_flags_count():
+    assert reply_problems("Please call a helpline tonight.", "I feel awful", red_flags_only=True) == []
+    assert reply_problems("Say goodbye to it.", "I feel awful", red_flags_only=True) == ["red flag: goodbye"]
