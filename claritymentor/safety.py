@@ -97,9 +97,9 @@ def _parts(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class SemanticCrisisLayer:
-    """sigmoid(w . x + b) on the unit MiniLM embedding x; fires at ``threshold``."""
+    """sigmoid(w . x + b) on the unit embedding x of the crisis-tuned MiniLM; fires at ``threshold``."""
 
-    encoder: object  # a SentenceTransformer (the plain MiniLM)
+    encoder: object  # a SentenceTransformer (MiniLM with the crisis LoRA merged)
     weights: np.ndarray  # (dim,)
     bias: float
     threshold: float
@@ -124,7 +124,7 @@ class CrisisDetector:
 
     def __init__(self, semantic: SemanticCrisisLayer | None = None):
         self.semantic = semantic
-        self.name = "phrases + semantic (MiniLM head)" if semantic is not None else "phrases"
+        self.name = "phrases + semantic (fine-tuned MiniLM)" if semantic is not None else "phrases"
 
     def check(self, text: str) -> CrisisCheck:
         phrases = check_crisis(text)
