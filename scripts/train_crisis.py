@@ -113,7 +113,7 @@ def main() -> None:
         logger.info("  lowest crisis    %.3f  %s", s, t)
 
     tuned = train(dev, extra)
-    tuned.encoder.save_pretrained(ROOT / "models" / "crisis_lora")
+    tuned.save_adapter(ROOT / "models" / "crisis_lora")
     w, b = tuned.head_arrays()
     out = ROOT / "models" / "crisis_head.npz"
     # Two logits -> one: sigmoid(w1.x + b1 - w0.x - b0) is the softmax's crisis probability.

