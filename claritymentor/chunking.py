@@ -111,6 +111,11 @@ class SpeechChunker:
         return []
 
 
+def ends_sentence(piece: str) -> bool:
+    """Whether a reply piece ends a sentence (its last character closes one)."""
+    return bool(piece) and piece[-1] in ".!?\"')"
+
+
 def chunk_text(text: str, **kw) -> list[str]:
     """All pieces of a finished text (what streaming would have produced)."""
     c = SpeechChunker(**kw)

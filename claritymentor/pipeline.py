@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from claritymentor.chunking import SpeechChunker
+from claritymentor.chunking import SpeechChunker, ends_sentence
 from claritymentor.config import AppConfig
 from claritymentor.errors import UserInputError
 from claritymentor.fusion import fuse
@@ -34,7 +34,7 @@ from claritymentor.llm import MentorLLM
 from claritymentor.prompts import build_messages, clean_for_speech, conversation_prefix
 from claritymentor.prosody import SpeechEmotionModel
 from claritymentor.safety import CrisisDetector
-from claritymentor.sense import reply_problems
+from claritymentor.sense import ReplyCheck
 from claritymentor.stt import SpeechToText
 from claritymentor.text_emotion import TextEmotionModel
 from claritymentor.tts import TextToSpeech
@@ -45,7 +45,6 @@ from claritymentor.vad import VoiceActivityDetector, trim_to_speech
 logger = logging.getLogger(__name__)
 
 MAX_TEXT_CHARS = 2000
-_SENTENCE_END = ".!?\"')"
 EMPTY_REPLY_FALLBACK = "I'm here and listening. Could you tell me a little more about that?"
 TurnEvent = Heard | ReplyPiece | TurnDone
 
@@ -217,30 +216,22 @@ class Pipeline:
         chunker = SpeechChunker()
         spoken: list[str] = []
         audio: list[SpeechAudio] = []
-        checked_out: list[str] = []
         t_llm = time.perf_counter()
         # The reply check: a piece that brings in someone or something the conversation lacks
         # (a manager nobody mentioned, a number, a service) or a red-flag phrase is not said.
         # After a crisis turn, pointing to a person or a crisis line is what the guidance asks for.
-        check = self.cfg.llm.reply_check and not crisis
-        conversation = " ".join([*(f"{u} {a}" for u, a in history), user_text])
-        cutting: list[bool] = []  # non-empty while the rest of a sentence with a cut clause is being dropped
+        check = (ReplyCheck(" ".join([*(f"{u} {a}" for u, a in history), user_text]), red_flags_only=after_crisis)
+                 if self.cfg.llm.reply_check and not crisis else None)
 
-        def speak(pieces: list[str], checked: bool = check) -> Iterator[ReplyPiece]:
+        def speak(pieces: list[str], checked: bool = True) -> Iterator[ReplyPiece]:
             for raw in pieces:
                 if stop.is_set():
                     return
                 text = clean_for_speech(raw)
                 if not text:
                     continue
-                problems = (reply_problems(text, conversation + " " + " ".join(spoken), red_flags_only=after_crisis)
-                            if checked else [])
-                if cutting and not problems:
-                    problems = ["the rest of a sentence left unsaid"]  # no dangling "and then ..." fragment
-                if problems:
-                    logger.info("reply check: left unsaid %r (%s)", text, "; ".join(problems))
-                    checked_out.append(f"{text} ({'; '.join(problems)})")
-                    cutting[:] = [] if text[-1] in _SENTENCE_END else [True]
+                if checked and check is not None and not check.allows(text):
+                    logger.info("reply check: left unsaid %s", check.left_out[-1])
                     continue
                 t = time.perf_counter()
                 sound = self._speak(text, style, warnings)
@@ -266,20 +257,20 @@ class Pipeline:
             close()  # ends the LLM's generation thread now, not when the generator is collected
         interrupted = stop.is_set()
         rest = [] if capped or interrupted else chunker.flush()
-        if spoken and rest and rest[-1][-1] not in ".!?\"')":
+        if spoken and rest and not ends_sentence(rest[-1]):
             rest = []  # generation hit its token limit mid-sentence: do not speak the fragment
         yield from speak(rest)
         timings.llm = clock.since(t_llm) - timings.tts
         clock.mark("reply_done")
 
         reply = " ".join(spoken)
-        if not reply and not interrupted and checked_out:
-            logger.warning("the reply check left the whole reply unsaid: a fallback sentence was used")
-            yield from speak([EMPTY_REPLY_FALLBACK], checked=False)
-            reply = EMPTY_REPLY_FALLBACK
-        elif not reply and not interrupted:
-            logger.warning("the LLM returned an empty reply")
-            warnings.append("The language model returned an empty reply; a fallback sentence was used.")
+        checked_out = tuple(check.left_out) if check is not None else ()
+        if not reply and not interrupted:
+            if checked_out:
+                logger.warning("the reply check left the whole reply unsaid: a fallback sentence was used")
+            else:
+                logger.warning("the LLM returned an empty reply")
+                warnings.append("The language model returned an empty reply; a fallback sentence was used.")
             yield from speak([EMPTY_REPLY_FALLBACK], checked=False)
             reply = EMPTY_REPLY_FALLBACK
         timings.total = clock.since(clock.started)
@@ -288,7 +279,7 @@ class Pipeline:
         yield TurnDone(TurnResult(source=source, user_text=user_text, reply_text=reply, emotion=emotion,
                                   reply_audio=_join(audio), timings=timings, warnings=tuple(warnings),
                                   crisis=crisis, marks=dict(clock.marks), interrupted=interrupted,
-                                  checked_out=tuple(checked_out)))
+                                  checked_out=checked_out))
 
 
 def _join(pieces: list[SpeechAudio]) -> SpeechAudio | None:

@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from claritymentor.chunking import ends_sentence
+
 _WORD = re.compile(r"[a-z][a-z'&]*|\d+(?:[.,]\d+)?")
 
 STOP = frozenset("""a about above after again against all also am an and any are aren't as at be because been
@@ -108,6 +110,9 @@ def _stem(word: str) -> str:
     return w
 
 
+_ROLE_GROUP_STEMS = tuple(frozenset(_stem(x) for x in g) for g in ROLE_GROUPS)  # stemmed once, not per word
+
+
 def words(text: str) -> list[str]:
     return _WORD.findall(text.lower().replace("’", "'"))
 
@@ -145,8 +150,8 @@ def invented(reply: str, conversation: str) -> list[str]:
     conv_lower = conversation.lower()
     found: list[str] = []
     for w in words(reply):
-        if w in ROLE_WORDS and not any(w in g and (g & conv_words or {_stem(x) for x in g} & conv_stems)
-                                       for g in ROLE_GROUPS):
+        if w in ROLE_WORDS and not any(w in g and (g & conv_words or stems & conv_stems)
+                                       for g, stems in zip(ROLE_GROUPS, _ROLE_GROUP_STEMS)):
             found.append(w)
         elif w in BRANDS and w not in conv_words:
             found.append(w)
@@ -180,6 +185,31 @@ def red_flags(reply: str, conversation: str = "") -> list[str]:
     conv = conversation.lower()
     return [name for name, rx in RED_FLAGS
             if any(m.group(0).lower() not in conv for m in rx.finditer(reply))]
+
+
+class ReplyCheck:
+    """The run-time reply check over one reply's pieces, in the order they are spoken: a
+    piece that invents something the conversation lacks or has a red flag is left unsaid,
+    and so is the rest of its sentence (no dangling "and then ..." fragment). ``left_out``
+    lists each unsaid piece with why."""
+
+    def __init__(self, conversation: str, red_flags_only: bool = False):
+        self.conversation = conversation
+        self.red_flags_only = red_flags_only  # after a crisis turn: pointing to help is wanted
+        self.left_out: list[str] = []
+        self._said: list[str] = []
+        self._cutting = False  # the rest of a sentence with a cut clause is being dropped
+
+    def allows(self, piece: str) -> bool:
+        problems = reply_problems(piece, " ".join([self.conversation, *self._said]), self.red_flags_only)
+        if self._cutting and not problems:
+            problems = ["the rest of a sentence left unsaid"]
+        if problems:
+            self.left_out.append(f"{piece} ({'; '.join(problems)})")
+            self._cutting = not ends_sentence(piece)
+            return False
+        self._said.append(piece)
+        return True
 
 
 def reply_problems(reply: str, conversation: str, red_flags_only: bool = False) -> list[str]:

@@ -277,7 +277,7 @@ def apply_reply_check(before: Path, after: Path, variant: str = "claritymentor")
     app speaks with the check on, except where the 80-word cap would have let one more piece
     through. The pieces are cut by the app's own ``SpeechChunker``."""
     from claritymentor.chunking import SpeechChunker
-    from claritymentor.sense import reply_problems
+    from claritymentor.sense import ReplyCheck
 
     data = json.loads(before.read_text())
     judge = SenseJudge(data["similarity_threshold"])
@@ -293,14 +293,8 @@ def apply_reply_check(before: Path, after: Path, variant: str = "claritymentor")
         for case, reply in zip(set_cases, data[variant][set_name]["replies"]):
             chunker = SpeechChunker()
             pieces = chunker.feed(reply) + chunker.flush()
-            conversation = conversation_text(case)
-            kept: list[str] = []
-            cutting = False  # as the pipeline does: the rest of a sentence with a cut clause goes too
-            for piece in pieces:
-                if cutting or reply_problems(piece, conversation + " " + " ".join(kept)):
-                    cutting = piece[-1] not in ".!?\"')"
-                    continue
-                kept.append(piece)
+            check = ReplyCheck(conversation_text(case))  # the pipeline's own check
+            kept = [piece for piece in pieces if check.allows(piece)]
             text = " ".join(kept)
             cut += len(kept) < len(pieces)
             if not text:
