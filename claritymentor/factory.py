@@ -99,7 +99,7 @@ def build_pipeline(cfg: AppConfig) -> LoadedPipeline:
 
 
 def load_crisis_detector(cfg: AppConfig) -> CrisisDetector:
-    """The phrase families, with the semantic layer on plain MiniLM when configured."""
+    """The phrase families, with the semantic layer (crisis-tuned MiniLM) when configured."""
     if not cfg.crisis.semantic:
         return CrisisDetector()
     encoder = load_sentence_encoder(cfg.crisis.encoder, cfg.resolve(cfg.crisis.encoder_adapter))
