@@ -21,6 +21,7 @@ from scripts.train_crisis import read_list  # noqa: E402
 
 LISTS = (("dev.tsv", "dev (patterns written on it)"), ("dev2.tsv", "dev 2 (semantic layer trained on it)"),
          ("dev3.tsv", "dev 3 (semantic layer trained on it; mirrors)"),
+         ("dev4.tsv", "dev 4 (semantic layer trained on it; sleep, idioms, goodbyes)"),
          ("heldout.tsv", "held out"), ("heldout2.tsv", "held out 2 (indirect, written before the semantic layer)"))
 
 

@@ -2,7 +2,7 @@
 ``claritymentor/encoder_tuning.py``) with a crisis / not-crisis head, crisis messages
 against hard negatives and ordinary worried messages.
 
-Training data: the dev lists ``data/safety/dev.tsv`` and ``data/safety/dev2.tsv``, plus,
+Training data: the dev lists ``data/safety/dev*.tsv`` (DEV_LISTS), plus,
 as negatives, the emotion training sentences and the person's lines of the training
 mentor dialogues (none of them is crisis language). The threshold is set on the dev
 lists by 4-fold cross-validation (each fold trains a fresh model and scores the dev
@@ -40,7 +40,7 @@ from claritymentor.safety import _normalise, check_crisis  # noqa: E402
 logger = logging.getLogger("train_crisis")
 SAFETY = ROOT / "data" / "safety"
 ARTIFACTS = ROOT / "artifacts"
-DEV_LISTS = ("dev.tsv", "dev2.tsv", "dev3.tsv")
+DEV_LISTS = ("dev.tsv", "dev2.tsv", "dev3.tsv", "dev4.tsv")
 SEED = 5
 FOLDS = 4
 TARGET_RECALL = 0.90  # cross-validated share of the dev crisis messages the two layers must catch
