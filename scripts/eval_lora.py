@@ -15,6 +15,8 @@ emoji, a question or next step). Also the perplexity of held-out reference repli
         (or, from the first run's replies: --apply-check artifacts/eval_before.json artifacts/eval_after.json)
     .venv/bin/python scripts/eval_lora.py --card-from artifacts/eval_before.json artifacts/eval_after.json
                                         # the model card and evaluation.json beside the adapter
+        (after retraining: --adapter OLD --out before.json, then --card-from before.json new.json after.json
+         for base, previous adapter, adapter, adapter + check)
 """
 
 from __future__ import annotations
@@ -313,11 +315,22 @@ def apply_reply_check(before: Path, after: Path, variant: str = "claritymentor")
     print(f"wrote {after}")
 
 
-def card_from(adapter: Path, before: Path, after: Path) -> None:
-    """The model card from two evaluation runs: ``before`` (base and adapter, reply check
-    off) and ``after`` (adapter with the reply check, as the app runs it)."""
-    b, a = json.loads(before.read_text()), json.loads(after.read_text())
-    columns = [("base", b["base"]), ("adapter", b["claritymentor"]), ("adapter + reply check", a["claritymentor"])]
+def card_from(adapter: Path, runs: list[Path]) -> None:
+    """The model card from evaluation runs (reply check off unless said):
+
+    - two runs: ``before`` (base and adapter) and ``after`` (adapter with the reply check,
+      as the app runs it);
+    - three runs: ``before`` (base and the previous adapter), ``new`` (this adapter) and
+      ``after`` (this adapter with the reply check)."""
+    if len(runs) not in (2, 3):
+        raise SystemExit("--card-from takes two or three runs")
+    data = [json.loads(p.read_text()) for p in runs]
+    b, a = data[0], data[-1]
+    new = data[1] if len(data) == 3 else b
+    columns = [("base", b["base"])]
+    if len(data) == 3:
+        columns.append(("previous adapter", b["claritymentor"]))
+    columns += [("adapter", new["claritymentor"]), ("adapter + reply check", a["claritymentor"])]
     msgs = heldout_messages()
     idx = list(range(0, len(msgs), max(1, len(msgs) // 20)))[:20]
     examples = [{"message": msgs[i].user_text, "left": b["base"]["messages"]["replies"][i],
@@ -326,9 +339,9 @@ def card_from(adapter: Path, before: Path, after: Path) -> None:
     examples = [{k: v.replace("|", "/") for k, v in e.items()} for e in examples]
     summary = {**a, "held_out_dialogues": a["held_out_dialogues"], "held_out_replies": a["held_out_replies"]}
     write_model_card(adapter, summary, columns, examples)
-    merged = {"perplexity_reduction": round(1 - b["claritymentor"]["perplexity"] / b["base"]["perplexity"], 3),
+    merged = {"perplexity_reduction": round(1 - new["claritymentor"]["perplexity"] / b["base"]["perplexity"], 3),
               "sense_pass": {label: {s: m[s]["sense_pass"] for s in ("dialogues", "messages")} for label, m in columns},
-              "before": b, "after": a}
+              "runs": {str(p.name): d for p, d in zip(runs, data)}}
     (adapter / "evaluation.json").write_text(json.dumps(merged, indent=2))
     print(f"wrote {adapter / 'README.md'} and evaluation.json")
 
@@ -340,8 +353,9 @@ def main() -> None:
     ap.add_argument("--calibrate", action="store_true", help="set the on-topic similarity threshold and stop")
     ap.add_argument("--apply-check", nargs=2, metavar=("BEFORE", "AFTER"),
                     help="apply the run-time reply check to the adapter's replies of a run made without it")
-    ap.add_argument("--card-from", nargs=2, metavar=("BEFORE", "AFTER"),
-                    help="write the model card from two runs' JSON (base + adapter; adapter with the reply check)")
+    ap.add_argument("--card-from", nargs="+", metavar="RUN",
+                    help="write the model card from the runs' JSON: BEFORE AFTER (base + adapter; adapter with the "
+                         "reply check) or BEFORE NEW AFTER (base + previous adapter; adapter; adapter with the check)")
     ap.add_argument("--out", default=None, help="the summary JSON (default: artifacts/eval_lora.json)")
     ap.add_argument("--variants", default="base,claritymentor")
     ap.add_argument("--reply-check", choices=("config", "on", "off"), default="config",
@@ -362,7 +376,7 @@ def main() -> None:
         apply_reply_check(Path(args.apply_check[0]), Path(args.apply_check[1]))
         return
     if args.card_from:
-        card_from(Path(args.adapter), Path(args.card_from[0]), Path(args.card_from[1]))
+        card_from(Path(args.adapter), [Path(p) for p in args.card_from])
         return
     cfg = load_config("embedded")
     check = cfg.llm.reply_check if args.reply_check == "config" else args.reply_check == "on"
