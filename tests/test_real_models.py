@@ -119,7 +119,7 @@ def test_prosody_arousal_moves_with_each_dimension(loaded, speech_dir, config, d
 def test_shipped_text_emotion_model_meets_the_held_out_targets(loaded):
     """The fine-tuned encoder + head in models/ on every evaluation set (issue targets: implicit
     held out >= 0.80, explicit held out >= 0.88, speech-to-text form within 3 points of clean
-    text; dialogue openings >= 0.80 is not met yet (0.761): the floor here keeps the gain over
+    text; dialogue openings >= 0.80 is not met yet (0.774): the floor here keeps the gain over
     the frozen-encoder model, which scored 0.659)."""
     from claritymentor.emotion_data import (Example, as_transcript, dialogue_openings, evaluate, load_examples,
                                             load_implicit_heldout, split)
@@ -135,7 +135,7 @@ def test_shipped_text_emotion_model_meets_the_held_out_targets(loaded):
     assert clean.accuracy >= 0.80, clean.format()
     assert stt.accuracy >= clean.accuracy - 0.03, stt.format()
     assert explicit.accuracy >= 0.88, explicit.format()
-    assert dialogues.accuracy >= 0.74, dialogues.format()
+    assert dialogues.accuracy >= 0.76, dialogues.format()
 
 
 @pytest.mark.parametrize("text, label", [
