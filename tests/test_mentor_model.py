@@ -58,6 +58,8 @@ def test_shipped_adapter_matches_the_embedded_base_and_has_a_model_card():
     assert "sense check passed" in card  # the sense evaluation (scripts/eval_lora.py --card-from)
     for columns in figures["sense_pass"].values():
         assert 0 <= columns["dialogues"] <= 1 and 0 <= columns["messages"] <= 1
+    as_run = figures["sense_pass"]["adapter + reply check"]  # the target, as the app runs the mentor
+    assert as_run["dialogues"] >= 0.90 and as_run["messages"] >= 0.90, as_run
 
 
 @pytest.mark.slow
