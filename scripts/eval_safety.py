@@ -22,6 +22,7 @@ from scripts.train_crisis import read_list  # noqa: E402
 LISTS = (("dev.tsv", "dev (patterns written on it)"), ("dev2.tsv", "dev 2 (semantic layer trained on it)"),
          ("dev3.tsv", "dev 3 (semantic layer trained on it; mirrors)"),
          ("dev4.tsv", "dev 4 (semantic layer trained on it; sleep, idioms, goodbyes)"),
+         ("dev5.tsv", "dev 5 (semantic layer trained on it; follow-ups)"),
          ("heldout.tsv", "held out"), ("heldout2.tsv", "held out 2 (indirect, written before the semantic layer)"))
 
 
@@ -48,12 +49,32 @@ def main() -> None:
         both = [a or b for a, b in zip(phrase, sem)]
         for layer, flags in (("phrases", phrase), ("semantic", sem), ("both", both)):
             tp, p, fp, n = rates(flags, labels)
-            print(f"{title:<58} {layer:<10} {tp:>4}/{p:<3} {tp / p:>5.2f} {fp:>4}/{n:<3} {fp / n:>5.2f}")
+            recall = f"{tp:>4}/{p:<3} {tp / p:>5.2f}" if p else f"{'–':>14}"
+            print(f"{title:<58} {layer:<10} {recall} {fp:>4}/{n:<3} {fp / n:>5.2f}")
         if name.startswith("heldout"):
             for (t, y), f, s in zip(rows, both, scores):
                 if bool(y) != f:
                     print(f"    {'MISSED' if y else 'FALSE ALARM'} ({s:.2f}): {t}")
         print()
+    ordinary_false_alarms(detector)
+
+
+def ordinary_false_alarms(detector) -> None:
+    """False alarms on ordinary conversation: every line the person says in the held-out
+    mentor dialogues (openings and follow-ups such as "probably algebra"; none is crisis
+    language, none is trained on)."""
+    from claritymentor.mentor_data import load_dialogues, split
+
+    lines = list(dict.fromkeys(text for d in split(load_dialogues())[1] for role, text in d.turns if role == "user"))
+    fired = [(t, detector.check(t)) for t in lines]
+    fired = [(t, c) for t, c in fired if c.crisis]
+    follow_ups = list(dict.fromkeys(text for d in split(load_dialogues())[1]
+                                    for role, text in [t for t in d.turns if t[0] == "user"][1:]))
+    n_follow = sum(t in set(follow_ups) for t, _ in fired)
+    print(f"ordinary conversation (person's lines of the held-out mentor dialogues): false alarms "
+          f"{len(fired)}/{len(lines)} {len(fired) / len(lines):.3f}; follow-up lines {n_follow}/{len(follow_ups)}")
+    for t, c in fired[:15]:
+        print(f"    FALSE ALARM ({c.score:.2f}, {','.join(c.matches)}): {t}")
 
 
 if __name__ == "__main__":

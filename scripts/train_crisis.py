@@ -40,11 +40,11 @@ from claritymentor.safety import _normalise, check_crisis  # noqa: E402
 logger = logging.getLogger("train_crisis")
 SAFETY = ROOT / "data" / "safety"
 ARTIFACTS = ROOT / "artifacts"
-DEV_LISTS = ("dev.tsv", "dev2.tsv", "dev3.tsv", "dev4.tsv")
+DEV_LISTS = ("dev.tsv", "dev2.tsv", "dev3.tsv", "dev4.tsv", "dev5.tsv")
 SEED = 5
 FOLDS = 4
 TARGET_RECALL = 0.90  # cross-validated share of the dev crisis messages the two layers must catch
-EXTRA_NEGATIVES = 600  # easy negatives sampled per training run (speed); the dev negatives are all used
+EXTRA_NEGATIVES = 1500  # ordinary negatives per training run (speed); the dev negatives are all used
 SETTINGS = TuneSettings(epochs=3, rank=8, lr=1e-3, batch=32, seed=SEED, label_smoothing=0.1)
 
 
@@ -82,11 +82,17 @@ def main() -> None:
     torch.set_num_threads(2)
     held = {_normalise(t).lower() for name in ("heldout.tsv", "heldout2.tsv") for t, _ in read_list(name)}
     dev = [row for name in DEV_LISTS for row in read_list(name) if _normalise(row[0]).lower() not in held]
-    extra = [e.text for e in training_examples()]
-    extra += [text for d in split(load_dialogues())[0] for role, text in d.turns if role == "user"]
+    # Every later line of the training dialogues (the follow-ups of a conversation: "ok",
+    # "that's a good idea, I'll try it tonight") is kept; without them the layer read short
+    # follow-ups and plans for tonight as crisis language. The rest is sampled.
     dev_texts = {t.lower() for t, _ in dev}
-    extra = [t for t in dict.fromkeys(extra) if t.lower() not in dev_texts]
-    extra = random.Random(SEED).sample(extra, min(EXTRA_NEGATIVES, len(extra)))
+    train_dialogues = split(load_dialogues())[0]
+    follow_ups = [text for d in train_dialogues for role, text in [t for t in d.turns if t[0] == "user"][1:]]
+    rest = [e.text for e in training_examples()] + [d.turns[0][1] for d in train_dialogues]
+    follow_ups = [t for t in dict.fromkeys(follow_ups) if t.lower() not in dev_texts]
+    rest = [t for t in dict.fromkeys(rest) if t.lower() not in dev_texts and t not in set(follow_ups)]
+    n_rest = max(0, EXTRA_NEGATIVES - len(follow_ups))
+    extra = follow_ups[:EXTRA_NEGATIVES] + random.Random(SEED).sample(rest, min(n_rest, len(rest)))
     y_dev = np.array([y for _, y in dev])
     logger.info("dev: %d crisis, %d not; extra negatives: %d", y_dev.sum(), (1 - y_dev).sum(), len(extra))
 
