@@ -82,15 +82,17 @@ def main() -> None:
     torch.set_num_threads(2)
     held = {_normalise(t).lower() for name in ("heldout.tsv", "heldout2.tsv") for t, _ in read_list(name)}
     dev = [row for name in DEV_LISTS for row in read_list(name) if _normalise(row[0]).lower() not in held]
-    # Every later line of the training dialogues (the follow-ups of a conversation: "ok",
-    # "that's a good idea, I'll try it tonight") is kept; without them the layer read short
-    # follow-ups and plans for tonight as crisis language. The rest is sampled.
+    # Every later line of the training dialogues (a person's follow-ups: "probably algebra",
+    # "not yet") is kept, beside dev list 5's short replies ("okay", "I'll try that after
+    # work"); without them the layer read short follow-ups and plans for tonight as crisis
+    # language. The rest is sampled.
     dev_texts = {t.lower() for t, _ in dev}
     train_dialogues = split(load_dialogues())[0]
     follow_ups = [text for d in train_dialogues for role, text in [t for t in d.turns if t[0] == "user"][1:]]
     rest = [e.text for e in training_examples()] + [d.turns[0][1] for d in train_dialogues]
     follow_ups = [t for t in dict.fromkeys(follow_ups) if t.lower() not in dev_texts]
-    rest = [t for t in dict.fromkeys(rest) if t.lower() not in dev_texts and t not in set(follow_ups)]
+    kept = set(follow_ups)
+    rest = [t for t in dict.fromkeys(rest) if t.lower() not in dev_texts and t not in kept]
     n_rest = max(0, EXTRA_NEGATIVES - len(follow_ups))
     extra = follow_ups[:EXTRA_NEGATIVES] + random.Random(SEED).sample(rest, min(n_rest, len(rest)))
     y_dev = np.array([y for _, y in dev])
