@@ -66,14 +66,12 @@ class Tuned:
 
     def save_adapter(self, out) -> None:
         """The LoRA adapter, naming its base by hub id rather than this machine's path."""
-        import json
         from pathlib import Path
 
+        from claritymentor.llm import name_adapter_base
+
         self.encoder.save_pretrained(out)
-        cfg_path = Path(out) / "adapter_config.json"
-        cfg = json.loads(cfg_path.read_text())
-        cfg["base_model_name_or_path"] = BASE_ID
-        cfg_path.write_text(json.dumps(cfg, indent=2))
+        name_adapter_base(Path(out), BASE_ID)
         (Path(out) / "README.md").unlink(missing_ok=True)  # peft's empty template card
 
     def head_arrays(self):

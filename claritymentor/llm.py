@@ -137,6 +137,15 @@ def adapter_base(adapter_dir: Path) -> str | None:
     return json.loads(cfg.read_text())["base_model_name_or_path"]
 
 
+def name_adapter_base(adapter_dir: Path, base_id: str) -> None:
+    """Write the base a saved adapter belongs to by hub id, not this machine's path, so
+    start-up (``adapter_base``) can check it against the loaded model."""
+    cfg = adapter_dir / "adapter_config.json"
+    data = json.loads(cfg.read_text())
+    data["base_model_name_or_path"] = base_id
+    cfg.write_text(json.dumps(data, indent=2))
+
+
 class TransformersLLM:
     """Greedy or sampled generation on a preloaded model, optionally with a LoRA adapter
     merged into a second copy (``tuned``)."""

@@ -25,6 +25,11 @@ class Dialogue:
     source: str
 
     @property
+    def person_lines(self) -> tuple[str, ...]:
+        """What the person says, in order: the opening, then the follow-ups."""
+        return tuple(text for role, text in self.turns if role == "user")
+
+    @property
     def held_out(self) -> bool:
         first = self.turns[0][1].strip().lower().encode("utf-8")
         return int(hashlib.sha1(first).hexdigest(), 16) % HELD_OUT_EVERY == 0

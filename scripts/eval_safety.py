@@ -65,12 +65,11 @@ def ordinary_false_alarms(detector) -> None:
     language, none is trained on)."""
     from claritymentor.mentor_data import load_dialogues, split
 
-    lines = list(dict.fromkeys(text for d in split(load_dialogues())[1] for role, text in d.turns if role == "user"))
-    fired = [(t, detector.check(t)) for t in lines]
-    fired = [(t, c) for t, c in fired if c.crisis]
-    follow_ups = list(dict.fromkeys(text for d in split(load_dialogues())[1]
-                                    for role, text in [t for t in d.turns if t[0] == "user"][1:]))
-    n_follow = sum(t in set(follow_ups) for t, _ in fired)
+    held = split(load_dialogues())[1]
+    lines = list(dict.fromkeys(text for d in held for text in d.person_lines))
+    follow_ups = set(text for d in held for text in d.person_lines[1:])
+    fired = [(t, c) for t, c in ((t, detector.check(t)) for t in lines) if c.crisis]
+    n_follow = sum(t in follow_ups for t, _ in fired)
     print(f"ordinary conversation (person's lines of the held-out mentor dialogues): false alarms "
           f"{len(fired)}/{len(lines)} {len(fired) / len(lines):.3f}; follow-up lines {n_follow}/{len(follow_ups)}")
     for t, c in fired[:15]:

@@ -88,7 +88,7 @@ def main() -> None:
     # language. The rest is sampled.
     dev_texts = {t.lower() for t, _ in dev}
     train_dialogues = split(load_dialogues())[0]
-    follow_ups = [text for d in train_dialogues for role, text in [t for t in d.turns if t[0] == "user"][1:]]
+    follow_ups = [text for d in train_dialogues for text in d.person_lines[1:]]
     rest = [e.text for e in training_examples()] + [d.turns[0][1] for d in train_dialogues]
     follow_ups = [t for t in dict.fromkeys(follow_ups) if t.lower() not in dev_texts]
     kept = set(follow_ups)

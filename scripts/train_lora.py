@@ -26,7 +26,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from claritymentor.config import ROOT, load_config  # noqa: E402
 from claritymentor.lora_data import LORA_TARGETS, encode_examples, flawed_replies  # noqa: E402
-from claritymentor.llm import EMBEDDED_BASE_ID, load_base  # noqa: E402
+from claritymentor.llm import EMBEDDED_BASE_ID, load_base, name_adapter_base  # noqa: E402
 from claritymentor.mentor_data import load_dialogues, split  # noqa: E402
 
 logger = logging.getLogger("train_lora")
@@ -120,10 +120,7 @@ def main() -> None:
     model.save_pretrained(out)
     halve_precision(out)
     # The adapter names its base by hub id, so start-up can check it matches the loaded LLM.
-    cfg_path = out / "adapter_config.json"
-    adapter_cfg = json.loads(cfg_path.read_text())
-    adapter_cfg["base_model_name_or_path"] = EMBEDDED_BASE_ID
-    cfg_path.write_text(json.dumps(adapter_cfg, indent=2))
+    name_adapter_base(out, EMBEDDED_BASE_ID)
     meta = {"base": EMBEDDED_BASE_ID, "epochs": args.epochs, "lr": args.lr, "rank": args.rank, "alpha": 2 * args.rank,
             "dropout": 0.05, "batch": args.batch, "seed": args.seed, "targets": targets, "left_out_flawed_dialogues": len(flawed),
             "train_dialogues": len(train), "train_replies": len(examples), "held_out_dialogues": len(held),
