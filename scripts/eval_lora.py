@@ -95,6 +95,14 @@ def heldout_messages() -> list[Case]:
                 for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)]
 
 
+def evenly(items: list, n: int) -> list:
+    """A fixed sample of ``n`` items spread evenly over ``items`` (all of them when n is 0
+    or there are no more than n)."""
+    if not n or len(items) <= n:
+        return items
+    return [items[int(i * len(items) / n)] for i in range(n)]
+
+
 def heldout_dialogue_cases() -> list[Case]:
     out = []
     for d in split(load_dialogues())[1]:
@@ -283,11 +291,8 @@ def apply_reply_check(before: Path, after: Path, variant: str = "claritymentor")
 
     data = json.loads(before.read_text())
     judge = SenseJudge(data["similarity_threshold"])
-    cases = {"dialogues": None, "messages": heldout_messages()}
-    dialogue_cases = heldout_dialogue_cases()
-    n = data[variant]["dialogues"]["n"]
-    step = len(dialogue_cases) / n
-    cases["dialogues"] = [dialogue_cases[int(i * step)] for i in range(n)] if len(dialogue_cases) > n else dialogue_cases
+    cases = {"dialogues": evenly(heldout_dialogue_cases(), data[variant]["dialogues"]["n"]),
+             "messages": heldout_messages()}
     out = {k: v for k, v in data.items() if k not in ("base", "claritymentor")}
     out[variant] = {"loss": data[variant]["loss"], "perplexity": data[variant]["perplexity"]}
     for set_name, set_cases in cases.items():
@@ -390,15 +395,10 @@ def main() -> None:
     pipeline = Pipeline(cfg=cfg, vad=None, stt=None, text_emotion=tagged, prosody=None, llm=llm, tts=Silent())
     _, held = split(load_dialogues())
     examples = encode_examples(llm._tok, cfg.prompts, held)
-    if args.ppl_replies and len(examples) > args.ppl_replies:  # an evenly spread, fixed sample (2-core CPU)
-        examples = [examples[int(i * len(examples) / args.ppl_replies)] for i in range(args.ppl_replies)]
-    dialogue_cases = heldout_dialogue_cases()
+    examples = evenly(examples, args.ppl_replies)  # a fixed sample (2-core CPU)
     # Every reply of the held-out dialogues would take an hour per model on 2 cores: a fixed,
     # evenly spread sample of them (all of them with --dialogue-sample 0).
-    if args.dialogue_sample and len(dialogue_cases) > args.dialogue_sample:
-        step = len(dialogue_cases) / args.dialogue_sample
-        dialogue_cases = [dialogue_cases[int(i * step)] for i in range(args.dialogue_sample)]
-    sets = {"dialogues": dialogue_cases, "messages": heldout_messages()}
+    sets = {"dialogues": evenly(heldout_dialogue_cases(), args.dialogue_sample), "messages": heldout_messages()}
     if args.sets != "all":
         sets = {k: v for k, v in sets.items() if k in args.sets.split(",")}
     if args.limit:
