@@ -34,7 +34,7 @@ from claritymentor.llm import MentorLLM
 from claritymentor.prompts import build_messages, clean_for_speech, conversation_prefix
 from claritymentor.prosody import SpeechEmotionModel
 from claritymentor.safety import CrisisDetector
-from claritymentor.sense import ReplyCheck
+from claritymentor.sense import ReplyCheck, conversation_text
 from claritymentor.stt import SpeechToText
 from claritymentor.text_emotion import TextEmotionModel
 from claritymentor.tts import TextToSpeech
@@ -220,7 +220,7 @@ class Pipeline:
         # The reply check: a piece that brings in someone or something the conversation lacks
         # (a manager nobody mentioned, a number, a service) or a red-flag phrase is not said.
         # After a crisis turn, pointing to a person or a crisis line is what the guidance asks for.
-        check = (ReplyCheck(" ".join([*(f"{u} {a}" for u, a in history), user_text]), red_flags_only=after_crisis)
+        check = (ReplyCheck(conversation_text(history, user_text), red_flags_only=after_crisis)
                  if self.cfg.llm.reply_check and not crisis else None)
 
         def speak(pieces: list[str], checked: bool = True) -> Iterator[ReplyPiece]:

@@ -41,7 +41,7 @@ from claritymentor.llm import TransformersLLM  # noqa: E402
 from claritymentor.lora_data import encode_examples, reply_prompts  # noqa: E402
 from claritymentor.mentor_data import DATA_DIR, load_dialogues, split  # noqa: E402
 from claritymentor.pipeline import EMPTY_REPLY_FALLBACK, Pipeline  # noqa: E402
-from claritymentor.sense import check_reply  # noqa: E402
+from claritymentor.sense import check_reply, conversation_text  # noqa: E402
 from claritymentor.text_emotion import load_sentence_encoder  # noqa: E402
 from claritymentor.types import TextEmotion  # noqa: E402
 
@@ -132,10 +132,6 @@ class Silent:
         return None
 
 
-def conversation_text(case: Case) -> str:
-    return " ".join([*(u + " " + a for u, a in case.history), case.user_text])
-
-
 class SenseJudge:
     """``check_reply`` with the MiniLM similarity of reply and words."""
 
@@ -148,7 +144,7 @@ class SenseJudge:
         return float(x[0] @ x[1])
 
     def __call__(self, reply: str, case: Case):
-        return check_reply(reply, case.user_text, conversation_text(case),
+        return check_reply(reply, case.user_text, conversation_text(case.history, case.user_text),
                            self.similarity(reply, case.user_text), self.threshold)
 
 
@@ -300,7 +296,7 @@ def apply_reply_check(before: Path, after: Path, variant: str = "claritymentor")
         for case, reply in zip(set_cases, data[variant][set_name]["replies"]):
             chunker = SpeechChunker()
             pieces = chunker.feed(reply) + chunker.flush()
-            check = ReplyCheck(conversation_text(case))  # the pipeline's own check
+            check = ReplyCheck(conversation_text(case.history, case.user_text))  # the pipeline's own check
             kept = [piece for piece in pieces if check.allows(piece)]
             text = " ".join(kept)
             cut += len(kept) < len(pieces)
