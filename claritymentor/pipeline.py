@@ -31,10 +31,10 @@ from claritymentor.config import AppConfig
 from claritymentor.errors import UserInputError
 from claritymentor.fusion import fuse
 from claritymentor.llm import MentorLLM
-from claritymentor.prompts import build_messages, clean_for_speech, conversation_prefix
+from claritymentor.prompts import build_messages, clean_for_speech, conversation_prefix, conversation_text
 from claritymentor.prosody import SpeechEmotionModel
 from claritymentor.safety import CrisisDetector
-from claritymentor.sense import ReplyCheck, conversation_text
+from claritymentor.sense import ReplyCheck
 from claritymentor.stt import SpeechToText
 from claritymentor.text_emotion import TextEmotionModel
 from claritymentor.tts import TextToSpeech

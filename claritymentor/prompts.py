@@ -73,3 +73,9 @@ def fold_late_system_messages(messages: list[dict[str, str]]) -> list[dict[str, 
 def clean_for_speech(text: str) -> str:
     """Strip markdown, list marks and emoji from one piece of a reply; tidy spaces."""
     return " ".join(_EMOJI.sub("", _MARKDOWN.sub("", _LIST_MARK.sub("", text))).split())
+
+
+def conversation_text(history, user_text: str) -> str:
+    """The conversation so far as one text (each earlier exchange, then the person's new
+    words): what a reply is checked against."""
+    return " ".join([*(f"{u} {a}" for u, a in history), user_text])

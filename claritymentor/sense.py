@@ -187,12 +187,6 @@ def red_flags(reply: str, conversation: str = "") -> list[str]:
             if any(m.group(0).lower() not in conv for m in rx.finditer(reply))]
 
 
-def conversation_text(history, user_text: str) -> str:
-    """The conversation so far as one text (each earlier exchange, then the person's new
-    words): what a reply is checked against."""
-    return " ".join([*(f"{u} {a}" for u, a in history), user_text])
-
-
 class ReplyCheck:
     """The run-time reply check over one reply's pieces, in the order they are spoken: a
     piece that invents something the conversation lacks or has a red flag is left unsaid,

@@ -41,7 +41,8 @@ from claritymentor.llm import TransformersLLM  # noqa: E402
 from claritymentor.lora_data import encode_examples, reply_prompts  # noqa: E402
 from claritymentor.mentor_data import DATA_DIR, load_dialogues, split  # noqa: E402
 from claritymentor.pipeline import EMPTY_REPLY_FALLBACK, Pipeline  # noqa: E402
-from claritymentor.sense import check_reply, conversation_text  # noqa: E402
+from claritymentor.prompts import conversation_text  # noqa: E402
+from claritymentor.sense import check_reply  # noqa: E402
 from claritymentor.text_emotion import load_sentence_encoder  # noqa: E402
 from claritymentor.types import TextEmotion  # noqa: E402
 
