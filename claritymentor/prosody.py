@@ -1,6 +1,6 @@
 """Speech emotion from prosody: how the person sounds, not what they say.
 
-Features: RMS energy (level and spread), pitch median and range (librosa's YIN on
+Features: RMS energy (level and spread), pitch median and range (YIN, ``pitch.py``, on
 frames with enough energy), speaking rate (words per second of VAD speech) and the
 pause ratio. They give *arousal* (calm to agitated, [-1, 1]) with a confidence that
 grows with the amount of voiced speech. Prosody says little about valence: a hint is
@@ -18,6 +18,7 @@ from typing import Protocol
 import numpy as np
 
 from claritymentor.config import ProsodyConfig
+from claritymentor.pitch import frame_rms, yin
 from claritymentor.types import AudioClip, ProsodyReading
 
 logger = logging.getLogger(__name__)
@@ -54,16 +55,13 @@ class ProsodyAnalyzer:
         self._cfg = cfg
 
     def features(self, speech: AudioClip, word_count: int, speech_s: float) -> dict[str, float]:
-        import librosa
-
         y = speech.samples
         sr = speech.sample_rate
         if len(y) < FRAME * 2:
             return {}
-        rms = librosa.feature.rms(y=y, frame_length=FRAME, hop_length=HOP)[0]
+        rms = frame_rms(y, FRAME, HOP)
         loud = rms > max(1e-4, 0.1 * float(np.percentile(rms, 95)))
-        f0 = librosa.yin(y, fmin=self._cfg.pitch_fmin_hz, fmax=self._cfg.pitch_fmax_hz, sr=sr,
-                         frame_length=FRAME * 2, hop_length=HOP)
+        f0 = yin(y, self._cfg.pitch_fmin_hz, self._cfg.pitch_fmax_hz, sr, FRAME * 2, HOP)
         n = min(len(f0), len(loud))
         f0, voiced_mask = f0[:n], loud[:n]
         # YIN pins unvoiced frames to the search limits; keep energetic frames inside them.

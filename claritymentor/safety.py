@@ -30,6 +30,7 @@ import numpy as np
 import yaml
 
 from claritymentor.errors import ConfigError, ModelLoadError
+from claritymentor.sentence_encoder import SentenceEncoder
 
 logger = logging.getLogger(__name__)
 
@@ -99,14 +100,13 @@ def _parts(text: str) -> list[str]:
 class SemanticCrisisLayer:
     """sigmoid(w . x + b) on the unit embedding x of the crisis-tuned MiniLM; fires at ``threshold``."""
 
-    encoder: object  # a SentenceTransformer (MiniLM with the crisis LoRA merged)
+    encoder: SentenceEncoder  # MiniLM with the crisis LoRA merged
     weights: np.ndarray  # (dim,)
     bias: float
     threshold: float
 
     def score(self, text: str) -> float:
-        x = self.encoder.encode(_parts(text), normalize_embeddings=True, convert_to_numpy=True,
-                                show_progress_bar=False)
+        x = self.encoder.encode(_parts(text))
         return float((1 / (1 + np.exp(-(x @ self.weights + self.bias)))).max())
 
     @classmethod

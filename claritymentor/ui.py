@@ -376,7 +376,7 @@ def health(loaded: LoadedPipeline) -> dict:
         "models": [{"stage": s.stage, "name": s.name, "load_s": s.load_s, "note": s.note}
                    for s in loaded.statuses],
         "versions": {d: _version(d) for d in ("torch", "transformers", "peft", "faster-whisper", "ctranslate2",
-                                              "silero-vad", "sentence-transformers", "pyttsx3", "gradio")},
+                                              "silero-vad", "pyttsx3", "gradio")},
     }
 
 

@@ -43,7 +43,7 @@ from claritymentor.mentor_data import DATA_DIR, load_dialogues, split  # noqa: E
 from claritymentor.pipeline import EMPTY_REPLY_FALLBACK, Pipeline  # noqa: E402
 from claritymentor.prompts import conversation_text  # noqa: E402
 from claritymentor.sense import check_reply  # noqa: E402
-from claritymentor.text_emotion import load_sentence_encoder  # noqa: E402
+from claritymentor.sentence_encoder import load_sentence_encoder  # noqa: E402
 from claritymentor.types import TextEmotion  # noqa: E402
 
 logger = logging.getLogger("eval_lora")
@@ -141,7 +141,7 @@ class SenseJudge:
         self.threshold = threshold
 
     def similarity(self, a: str, b: str) -> float:
-        x = self.encoder.encode([a, b], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+        x = self.encoder.encode([a, b])
         return float(x[0] @ x[1])
 
     def __call__(self, reply: str, case: Case):

@@ -48,7 +48,8 @@ def train_head_only(train, out_head: Path) -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
-    from claritymentor.text_emotion import EmbeddingEmotionClassifier, load_sentence_encoder
+    from claritymentor.sentence_encoder import load_sentence_encoder
+    from claritymentor.text_emotion import EmbeddingEmotionClassifier
 
     clf = EmbeddingEmotionClassifier(load_sentence_encoder("embedded"), head=None)
     x = clf.embed([e.text for e in train])
