@@ -20,6 +20,7 @@ import gradio as gr  # noqa: E402
 
 from claritymentor import ui  # noqa: E402
 from claritymentor.config import PROFILES, load_config  # noqa: E402
+from claritymentor.constants import MAX_TEXT_CHARS  # noqa: E402
 from claritymentor.factory import LoadedPipeline, get_pipeline  # noqa: E402
 from claritymentor.live import LiveRegistry  # noqa: E402
 from claritymentor.session import (AROUSAL_SERIES, SERIES_PERCEIVED, SERIES_WORDS, SessionState,  # noqa: E402
@@ -61,7 +62,7 @@ def build_demo(loaded: LoadedPipeline) -> gr.Blocks:
                 heard = gr.Textbox(visible="hidden", elem_id="heard-signal")
                 with gr.Row():
                     text = gr.Textbox(placeholder="…or type to the mentor and press Enter", show_label=False,
-                                      scale=4, elem_id="text-in", max_length=2000)
+                                      scale=4, elem_id="text-in", max_length=MAX_TEXT_CHARS)
                     send = gr.Button("Send", variant="primary", scale=1)
                 with gr.Row():
                     use_adapter = gr.Checkbox(value=has_adapter, interactive=has_adapter,

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from claritymentor.constants import SAMPLE_RATE
 from claritymentor.errors import ConfigError
 from claritymentor.safety import SafetyConfig, load_safety_config
 
@@ -28,7 +29,7 @@ DEFAULT_CONFIG_DIR = ROOT / "config"
 
 @dataclass(frozen=True)
 class AudioConfig:
-    sample_rate_hz: int = 16000
+    sample_rate_hz: int = SAMPLE_RATE
     min_speech_s: float = 0.3
     max_duration_s: float = 60.0
     max_upload_mb: float = 20.0
@@ -236,7 +237,7 @@ def _read_yaml(path: Path) -> dict:
 def _check_ranges(sections: dict[str, Any], where: str) -> None:
     a, f, t = sections["audio"], sections["fusion"], sections["tts"]
     checks = [
-        (a.sample_rate_hz == 16000, "audio.sample_rate_hz must be 16000 (Silero and Whisper need it)"),
+        (a.sample_rate_hz == SAMPLE_RATE, f"audio.sample_rate_hz must be {SAMPLE_RATE} (Silero and Whisper need it)"),
         (0 < a.min_speech_s < a.max_duration_s, "audio.min_speech_s must be > 0 and < max_duration_s"),
         (a.max_upload_mb > 0, "audio.max_upload_mb must be > 0"),
         (0 < sections["vad"].threshold < 1, "vad.threshold must be between 0 and 1"),

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from claritymentor.config import EMOTIONS, AppConfig
+from claritymentor.constants import SAMPLE_RATE
 from claritymentor.llm import TransformersLLM
 from claritymentor.pipeline import Pipeline
 from claritymentor.prompts import build_messages, conversation_prefix
@@ -52,7 +53,7 @@ class LoadedPipeline:
     load_s: float
 
 
-def _warm_clip(seconds: float = 1.0, rate: int = 16000) -> AudioClip:
+def _warm_clip(seconds: float = 1.0, rate: int = SAMPLE_RATE) -> AudioClip:
     """A voiced-sounding test signal: a 140 Hz tone with harmonics and a slow swell."""
     t = np.arange(int(seconds * rate)) / rate
     y = sum(np.sin(2 * np.pi * 140 * k * t) / k for k in (1, 2, 3)) * 0.2 * np.sin(np.pi * t / seconds)

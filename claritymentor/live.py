@@ -35,11 +35,11 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from claritymentor.audio import _to_float, _to_mono
+from claritymentor.constants import PIECE_GAP_S, SAMPLE_RATE
 from claritymentor.types import AudioClip
 
 logger = logging.getLogger(__name__)
 
-PLAYER_GAP_S = 0.12  # the browser player's pause between pieces (the same as the joined reply's)
 ECHO_OVERLAP = 0.6  # share of an utterance's words found in the reply that marks it as our own voice
 ECHO_MIN_WORDS = 3
 ECHO_WINDOW_S = 1.5  # an utterance that started this long after playback ended is never an echo
@@ -113,7 +113,7 @@ class LiveSession:
     """One browser session's live state (see the module docstring). Thread-safe: the
     microphone stream and the turn handler run in different worker threads."""
 
-    def __init__(self, detector_factory: Callable[[], object] | None = None, sample_rate: int = 16000,
+    def __init__(self, detector_factory: Callable[[], object] | None = None, sample_rate: int = SAMPLE_RATE,
                  clock: Callable[[], float] = time.perf_counter):
         self._detector_factory = detector_factory
         self._detector = None
@@ -152,7 +152,7 @@ class LiveSession:
             if turn_id != self.turn_id or self._stop is None or self._stop.is_set():
                 return False
             now = self._clock()
-            start = max(now, self._pieces[-1].end + PLAYER_GAP_S) if self._pieces else now
+            start = max(now, self._pieces[-1].end + PIECE_GAP_S) if self._pieces else now
             self._pieces.append(_Piece(text, start, start + duration_s))
             return True
 

@@ -50,3 +50,17 @@ def encode_examples(tok, prompts: PromptsConfig, dialogues: list[Dialogue]) -> l
             labels = ([-100] * len(p_ids) + r_ids)[-MAX_TOKENS:]
             out.append((ids, labels))
     return out
+
+
+def reply_loss(model, examples) -> float:
+    """Mean loss per reply token of ``examples`` (from ``encode_examples``)."""
+    import torch
+
+    total, count = 0.0, 0
+    with torch.inference_mode():
+        for ids, labels in examples:
+            out = model(input_ids=torch.tensor([ids]), labels=torch.tensor([labels]))
+            n = sum(1 for x in labels[1:] if x != -100)  # tokens the loss is averaged over
+            total += out.loss.item() * n
+            count += n
+    return total / count

@@ -28,6 +28,7 @@ import numpy as np
 
 from claritymentor.chunking import SpeechChunker, ends_sentence
 from claritymentor.config import AppConfig
+from claritymentor.constants import MAX_TEXT_CHARS, PIECE_GAP_S
 from claritymentor.errors import UserInputError
 from claritymentor.fusion import fuse
 from claritymentor.llm import MentorLLM
@@ -44,7 +45,6 @@ from claritymentor.vad import VoiceActivityDetector, trim_to_speech
 
 logger = logging.getLogger(__name__)
 
-MAX_TEXT_CHARS = 2000
 EMPTY_REPLY_FALLBACK = "I'm here and listening. Could you tell me a little more about that?"
 TurnEvent = Heard | ReplyPiece | TurnDone
 
@@ -287,7 +287,7 @@ def _join(pieces: list[SpeechAudio]) -> SpeechAudio | None:
     if not pieces:
         return None
     rate = pieces[0].sample_rate
-    gap = np.zeros(int(0.12 * rate), np.int16)
+    gap = np.zeros(int(PIECE_GAP_S * rate), np.int16)
     parts = []
     for p in pieces:
         parts.extend([p.samples, gap])

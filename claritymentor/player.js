@@ -7,7 +7,7 @@
   // window.cmPlayer.log keeps, per piece, when it arrived and when it starts playing
   // (performance.now() ms), for the browser latency test and for anyone curious.
   if (window.cmPlayer) return;
-  const GAP_S = 0.12;
+  const GAP_S = __PIECE_GAP_S__;  // constants.PIECE_GAP_S, filled in by ui.player_js()
   const P = { ctx: null, sources: [], nextTime: 0, stopped: 0, seen: new Set(), chain: Promise.resolve(),
               log: [], stops: [] };
   P.context = () => {

@@ -22,6 +22,7 @@ from typing import Protocol
 import numpy as np
 
 from claritymentor.config import STTConfig
+from claritymentor.constants import SAMPLE_RATE
 from claritymentor.errors import ModelLoadError
 from claritymentor.models_paths import whisper_tiny_en_dir
 from claritymentor.types import AudioClip, Transcript
@@ -121,7 +122,7 @@ class FasterWhisperSTT:
         tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe",
                               language=self._cfg.language or None)
         prompt = model.get_prompt(tokenizer, [], without_timestamps=True)
-        cap = int(MAX_TOKENS_PER_S * samples.size / 16000) + 8
+        cap = int(MAX_TOKENS_PER_S * samples.size / SAMPLE_RATE) + 8
         result = model.model.generate(
             model.encode(np.ascontiguousarray(features, dtype=np.float32)), [prompt],
             beam_size=self._cfg.beam_size, max_length=cap, return_scores=True, suppress_blank=True,

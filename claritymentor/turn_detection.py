@@ -22,11 +22,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from claritymentor.config import TurnConfig
+from claritymentor.constants import SAMPLE_RATE
 from claritymentor.types import AudioClip
 
 logger = logging.getLogger(__name__)
 
-RATE = 16000
+RATE = SAMPLE_RATE
 WINDOW = 512  # samples per Silero decision at 16 kHz (32 ms)
 MAX_TURN_S = 60.0  # a turn never grows past this; it is closed and handed on
 

@@ -28,6 +28,7 @@ import gradio as gr
 
 from claritymentor import __version__
 from claritymentor.audio import clip_from_file
+from claritymentor.constants import PIECE_GAP_S
 from claritymentor.errors import UserInputError
 from claritymentor.factory import LoadedPipeline
 from claritymentor.live import Interruption, LiveRegistry, LiveSession
@@ -382,7 +383,8 @@ def health(loaded: LoadedPipeline) -> dict:
 
 def player_js() -> str:
     """The page's reply player (run once on page load)."""
-    return (Path(__file__).with_name("player.js")).read_text(encoding="utf-8")
+    js = Path(__file__).with_name("player.js").read_text(encoding="utf-8")
+    return js.replace("__PIECE_GAP_S__", repr(PIECE_GAP_S))
 
 
 def status_markdown(loaded: LoadedPipeline) -> str:

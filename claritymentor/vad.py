@@ -15,6 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from claritymentor.config import VADConfig
+from claritymentor.constants import SAMPLE_RATE
 from claritymentor.types import AudioClip, SpeechSegment, VADResult
 
 logger = logging.getLogger(__name__)
@@ -60,8 +61,8 @@ class SileroVAD:
         import torch
         from silero_vad import get_speech_timestamps
 
-        if clip.sample_rate != 16000:
-            raise ValueError(f"Silero VAD needs 16 kHz audio, got {clip.sample_rate} Hz")
+        if clip.sample_rate != SAMPLE_RATE:
+            raise ValueError(f"Silero VAD needs {SAMPLE_RATE} Hz audio, got {clip.sample_rate} Hz")
         with self._lock:
             stamps = get_speech_timestamps(
                 torch.from_numpy(clip.samples),

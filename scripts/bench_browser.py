@@ -32,21 +32,15 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
 
-from scripts.bench_latency import UTTERANCES, stats  # noqa: E402
-from scripts.browser_harness import first_pieces, launch, open_page, speech_segments, start_hands_free  # noqa: E402
+from claritymentor.devtools.speech import UTTERANCES, espeak_speech, stats  # noqa: E402
+from claritymentor.devtools.browser import first_pieces, launch, open_page, speech_segments, start_hands_free  # noqa: E402
 
 logger = logging.getLogger("bench_browser")
 GAP_S = 9.0  # silence after each hands-free question: the reply is generated well within it
-
-
-def espeak(text: str, path: Path) -> tuple[np.ndarray, int]:
-    subprocess.run(["espeak-ng", "-s", "150", "-w", str(path), text], check=True)
-    return sf.read(path, dtype="float32")
 
 
 def start_app(port: int) -> tuple[subprocess.Popen, str]:
@@ -66,7 +60,7 @@ def start_app(port: int) -> tuple[subprocess.Popen, str]:
 def push_to_talk(p, url: str, tmp: Path, texts: list[str], extra_args) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {"streamed": [], "whole": []}
     for i, text in enumerate(texts):
-        data, rate = espeak(text, tmp / f"raw{i}.wav")
+        data, rate = espeak_speech(text, speed=150, pad_s=0.0, rate=None)
         wav = tmp / f"ptt{i}.wav"
         sf.write(wav, np.concatenate([np.zeros(int(0.3 * rate), np.float32), data,
                                       np.zeros(int(0.3 * rate), np.float32)]), rate, subtype="PCM_16")
@@ -97,7 +91,7 @@ def hands_free(p, url: str, tmp: Path, texts: list[str], extra_args) -> list[flo
     rate = 22050
     parts.append(np.zeros(int(t * rate), np.float32))
     for i, text in enumerate(texts):
-        data, rate = espeak(text, tmp / f"hf{i}.wav")
+        data, rate = espeak_speech(text, speed=150, pad_s=0.0, rate=None)
         parts += [data, np.zeros(int(GAP_S * rate), np.float32)]
         t += len(data) / rate
         ends.append(t)

@@ -29,47 +29,13 @@ import logging
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import numpy as np  # noqa: E402
-import soundfile as sf  # noqa: E402
-
-UTTERANCES = [
-    "I have my statistics exam on Friday and I keep freezing when I practise.",
-    "My manager took credit for my work again and I am really angry about it.",
-    "I moved to a new city for my job and I feel lonely most evenings.",
-    "I just got an offer for the internship I wanted and I am so happy.",
-    "Can you help me plan my revision for the next two weeks?",
-    "I failed my driving test again and I feel like giving up on it.",
-    "My flatmate never cleans the kitchen and it is starting to make me sick.",
-    "They moved my interview to this afternoon and I did not expect it at all.",
-]
-
-
-def speak(text: str, path: Path) -> Path:
-    """espeak-ng speech at 16 kHz with 0.3 s of silence either side."""
-    import librosa
-
-    raw = path.with_suffix(".raw.wav")
-    subprocess.run(["espeak-ng", "-s", "150", "-w", str(raw), text], check=True)
-    data, rate = sf.read(raw, dtype="float32")
-    data = librosa.resample(data, orig_sr=rate, target_sr=16000)
-    pad = np.zeros(4800, np.float32)
-    sf.write(path, np.concatenate([pad, data, pad]), 16000, subtype="PCM_16")
-    raw.unlink()
-    return path
-
-
-def stats(values: list[float]) -> str:
-    v = sorted(values)
-    p90 = v[min(len(v) - 1, int(round(0.9 * (len(v) - 1))))]
-    return f"median {statistics.median(v):7.0f} ms   P90 {p90:7.0f} ms"
+from claritymentor.devtools.speech import UTTERANCES, espeak_wav, stats  # noqa: E402
 
 
 def previous_pipeline(p, rev: str, tmp: Path):
@@ -206,7 +172,7 @@ def main() -> None:
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp:
-        files = [speak(t, Path(tmp) / f"q{i}.wav") for i, t in enumerate(UTTERANCES)]
+        files = [espeak_wav(Path(tmp) / f"q{i}.wav", t, speed=150, pad_s=0.3) for i, t in enumerate(UTTERANCES)]
         if args.app:
             through_app(files, args.app, args.rounds)
         else:

@@ -17,18 +17,16 @@ import dataclasses
 import logging
 import math
 import statistics
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from claritymentor.config import load_config  # noqa: E402
 from claritymentor.llm import TransformersLLM  # noqa: E402
 from claritymentor.lora_data import encode_examples, reply_prompts  # noqa: E402
 from claritymentor.mentor_data import load_dialogues, split  # noqa: E402
 from claritymentor.quantize import Int8DecodeLinear  # noqa: E402
-from scripts.eval_lora import reply_loss  # noqa: E402
+from claritymentor.lora_data import reply_loss  # noqa: E402
 
 
 def main() -> None:

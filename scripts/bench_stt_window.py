@@ -15,23 +15,15 @@ import argparse
 import dataclasses
 import re
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import numpy as np  # noqa: E402
-import soundfile as sf  # noqa: E402
-
-from claritymentor.audio import prepare_audio  # noqa: E402
-from claritymentor.config import load_config  # noqa: E402
-from claritymentor.stt import FasterWhisperSTT  # noqa: E402
-from claritymentor.config import AudioConfig  # noqa: E402
-from claritymentor.types import AudioClip  # noqa: E402
-from scripts.bench_latency import UTTERANCES  # noqa: E402
+from claritymentor.audio import prepare_audio
+from claritymentor.config import AudioConfig, load_config
+from claritymentor.devtools.speech import UTTERANCES, espeak_speech
+from claritymentor.stt import FasterWhisperSTT
+from claritymentor.types import AudioClip
 
 TUNING = UTTERANCES + [
     "Hi mentor.", "Yes.", "Thanks, that helps a lot.",
@@ -73,11 +65,9 @@ def clips(texts: list[str], tmp: Path) -> list[tuple[str, AudioClip]]:
     out = []
     for i, text in enumerate(texts):
         for voice, speed in VOICES:
-            path = tmp / f"u{i}-{voice}.wav"
-            subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(path), text], check=True)
-            data, rate = sf.read(path, dtype="float32")
-            pad = np.zeros(int(0.12 * rate), np.float32)  # the VAD stage keeps ~120 ms around speech
-            out.append((text, prepare_audio(rate, np.concatenate([pad, data, pad]), AudioConfig())))
+            # 0.12 s either side: the VAD stage keeps ~120 ms around speech
+            data, rate = espeak_speech(text, voice=voice, speed=speed, pad_s=0.12, rate=None)
+            out.append((text, prepare_audio(rate, data, AudioConfig())))
     return out
 
 

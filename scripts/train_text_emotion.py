@@ -22,12 +22,10 @@ import hashlib
 import json
 import logging
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from claritymentor.config import EMOTIONS, ROOT  # noqa: E402

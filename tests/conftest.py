@@ -10,31 +10,15 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
-import soundfile as sf
+
+from claritymentor.devtools.speech import espeak_wav
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
-
-
-def espeak_wav(path: Path, text: str, rate: int = 160, pitch: int = 50, amplitude: int = 100,
-               pad_s: float = 0.5) -> Path:
-    """espeak-ng speech of ``text`` at 16 kHz with ``pad_s`` of silence either side."""
-    raw = path.with_suffix(".raw.wav")
-    subprocess.run(["espeak-ng", "-s", str(rate), "-p", str(pitch), "-a", str(amplitude), "-w", str(raw), text],
-                   check=True)
-    data, sr = sf.read(raw, dtype="float32")
-    import librosa
-
-    data = librosa.resample(data, orig_sr=sr, target_sr=16000)
-    pad = np.zeros(int(pad_s * 16000), np.float32)
-    sf.write(path, np.concatenate([pad, data, pad]), 16000, subtype="PCM_16")
-    raw.unlink()
-    return path
 
 
 @pytest.fixture(scope="session")

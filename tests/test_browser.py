@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from scripts.browser_harness import first_pieces, launch, open_page, player_log, speech_segments, start_hands_free
-from tests.conftest import ARTIFACTS, espeak_wav
+from claritymentor.devtools.browser import first_pieces, launch, open_page, player_log, speech_segments, start_hands_free
+from claritymentor.devtools.speech import espeak_wav
+from tests.conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 SENTENCE = "I feel really anxious about my job interview tomorrow."
@@ -20,7 +21,7 @@ SENTENCE = "I feel really anxious about my job interview tomorrow."
 @pytest.fixture(scope="module")
 def mic_wav(speech_dir):
     """The sentence, with 1.5 s of silence after it so the recording ends quietly."""
-    path = espeak_wav(speech_dir / "mic.wav", SENTENCE, rate=150, pad_s=0.3)
+    path = espeak_wav(speech_dir / "mic.wav", SENTENCE, speed=150, pad_s=0.3)
     data, sr = sf.read(path, dtype="float32")
     sf.write(path, np.concatenate([data, np.zeros(int(1.5 * sr), np.float32)]), sr, subtype="PCM_16")
     return path, len(data) / sr + 1.5
@@ -83,8 +84,8 @@ def hands_free_wav(tmp_path_factory):
     """One microphone stream: a question, a pause shorter than the reply, a second question
     (a barge-in), then silence. Returns the path and the end times of both questions."""
     d = tmp_path_factory.mktemp("hands-free")
-    first, sr = sf.read(espeak_wav(d / "a.wav", HANDS_FREE_FIRST, rate=150, pad_s=0.0), dtype="float32")
-    second, _ = sf.read(espeak_wav(d / "b.wav", HANDS_FREE_SECOND, rate=150, pad_s=0.0), dtype="float32")
+    first, sr = sf.read(espeak_wav(d / "a.wav", HANDS_FREE_FIRST, speed=150, pad_s=0.0), dtype="float32")
+    second, _ = sf.read(espeak_wav(d / "b.wav", HANDS_FREE_SECOND, speed=150, pad_s=0.0), dtype="float32")
     z = lambda s: np.zeros(int(s * sr), np.float32)  # noqa: E731
     path = d / "hands-free.wav"
     sf.write(path, np.concatenate([z(1.0), first, z(BARGE_IN_AFTER_S), second, z(9.0)]), sr, subtype="PCM_16")

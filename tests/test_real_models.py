@@ -13,7 +13,7 @@ from claritymentor.errors import UserInputError
 from claritymentor.stt import FasterWhisperSTT, repeats_itself
 from claritymentor.types import AudioClip
 from claritymentor.vad import EnergyVAD, trim_to_speech
-from tests.conftest import espeak_wav
+from claritymentor.devtools.speech import espeak_wav
 
 pytestmark = pytest.mark.slow
 
@@ -97,7 +97,7 @@ def test_emotion_follows_the_words(loaded):
 
 
 @pytest.mark.parametrize("dimension,values", [
-    ("rate", (100, 160, 250)),  # espeak-ng words per minute
+    ("speed", (100, 160, 250)),  # espeak-ng words per minute
     ("pitch", (20, 50, 85)),  # espeak-ng base pitch 0-99
     ("amplitude", (25, 100, 190)),  # espeak-ng amplitude
 ])
@@ -106,7 +106,7 @@ def test_prosody_arousal_moves_with_each_dimension(loaded, speech_dir, config, d
     sentence = "I really need to talk to you about what happened at work today."
     arousal = []
     for v in values:
-        kw = {"rate": 160, "pitch": 50, "amplitude": 100, dimension: v}
+        kw = {"speed": 160, "pitch": 50, "amplitude": 100, dimension: v}
         path = espeak_wav(speech_dir / f"{dimension}-{v}.wav", sentence, **kw)
         vad = trim_to_speech(loaded.pipeline.vad, clip_from_file(path, config.audio))
         reading = loaded.pipeline.prosody.read(vad.speech, len(sentence.split()), vad.speech_s)
@@ -163,7 +163,7 @@ def test_spoken_indirect_crisis_phrasing_is_caught_through_speech_to_text(loaded
 
     sentence = "Lately I keep thinking everyone would be fine if I just was not here any more."
     assert not check_crisis(sentence).crisis  # the phrase families alone miss it
-    path = espeak_wav(speech_dir / "indirect-crisis.wav", sentence, rate=150)
+    path = espeak_wav(speech_dir / "indirect-crisis.wav", sentence, speed=150)
     r = loaded.pipeline.voice_turn(clip_from_file(path, config.audio), [])
     assert "semantic" in r.crisis, (r.user_text, r.crisis)
     assert r.reply_text == config.safety.reply and r.reply_audio is not None

@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 
 from claritymentor.turn_detection import TurnDetector
-from tests.conftest import espeak_wav
+from claritymentor.devtools.speech import espeak_wav
 
 pytestmark = pytest.mark.slow
 
