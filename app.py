@@ -22,9 +22,11 @@ from claritymentor import ui  # noqa: E402
 from claritymentor.config import PROFILES, load_config  # noqa: E402
 from claritymentor.constants import MAX_TEXT_CHARS  # noqa: E402
 from claritymentor.factory import LoadedPipeline, get_pipeline  # noqa: E402
-from claritymentor.live import LiveRegistry  # noqa: E402
+from claritymentor.conversation import Conversation  # noqa: E402
+from claritymentor.page import PAGE_OUTPUTS  # noqa: E402
 from claritymentor.session import (AROUSAL_SERIES, SERIES_PERCEIVED, SERIES_WORDS, SessionState,  # noqa: E402
                                    timeline_summary)
+from claritymentor.turns import TurnRunner  # noqa: E402
 from claritymentor.turn_detection import TurnDetector  # noqa: E402
 
 logger = logging.getLogger("claritymentor.app")
@@ -34,10 +36,13 @@ SERIES_COLORS = {SERIES_PERCEIVED: "#111111", SERIES_WORDS: "#1f77b4", AROUSAL_S
 
 def build_demo(loaded: LoadedPipeline) -> gr.Blocks:
     cfg = loaded.pipeline.cfg
-    has_adapter = bool(getattr(loaded.pipeline.llm, "adapter", None))
-    live = LiveRegistry(functools.partial(TurnDetector.load, cfg.turn))
+    has_adapter = bool(loaded.pipeline.llm.adapter)
+    runner = TurnRunner(loaded.pipeline)
+    resources = cfg.safety.resources
+    new_detector = functools.partial(TurnDetector.load, cfg.turn)
     with gr.Blocks(title="ClarityMentor") as demo:
-        state = gr.State(SessionState())
+        # One Conversation per browser (history, live state, prefill); closed when Gradio drops the session.
+        conv = gr.State(lambda: Conversation(loaded.pipeline, new_detector), delete_callback=Conversation.close)
         gr.Markdown("# ClarityMentor\nTalk to your mentor: record a question (it answers when you stop "
                     "recording), type one, or tick *Hands-free* and just talk. The mentor listens to *how* you "
                     "sound as well as what you say.")
@@ -88,34 +93,38 @@ def build_demo(loaded: LoadedPipeline) -> gr.Blocks:
                     history_btn = gr.Button("Show history", size="sm")
                     history_json = gr.JSON(label="History")
 
-        outputs = [state, chat, reply_audio, timeline, summary, timings, last_timing, turn_details, notice,
-                   audio_feed]
-        voice_fn = ui.bind(ui.voice_turn, loaded, live)
-        text_fn = ui.bind(ui.text_turn, loaded, live)
+        page = {"chat": chat, "reply_audio": reply_audio, "timeline": timeline, "timeline_summary": summary,
+                "timings_table": timings, "last_timings": last_timing, "details": turn_details, "notice": notice,
+                "feed": audio_feed}
+        outputs = [page[name] for name in PAGE_OUTPUTS]
+        voice_fn = functools.partial(ui.voice_turn, runner)
+        text_fn = functools.partial(ui.text_turn, runner)
         audio_feed.change(None, audio_feed, None, js="(v) => { window.cmPlayer && window.cmPlayer.push(v); }")
-        mic.start_recording(ui.bind(ui.barge_in, live), None, audio_feed, api_visibility="private",
+        mic.start_recording(functools.partial(ui.barge_in, resources), conv, [audio_feed, chat],
+                            api_visibility="private",
                             js="() => { window.cmPlayer && window.cmPlayer.stop(); }")
-        mic.stop_recording(voice_fn, [state, mic, use_adapter], outputs, api_name="voice_turn",
+        mic.stop_recording(voice_fn, [conv, mic, use_adapter], outputs, api_name="voice_turn",
                            concurrency_id="turn")
-        mic.upload(voice_fn, [state, mic, use_adapter], outputs, api_visibility="private", concurrency_id="turn")
-        text.submit(text_fn, [state, text, use_adapter], outputs, api_name="text_turn",
+        mic.upload(voice_fn, [conv, mic, use_adapter], outputs, api_visibility="private", concurrency_id="turn")
+        text.submit(text_fn, [conv, text, use_adapter], outputs, api_name="text_turn",
                     concurrency_id="turn").success(lambda: "", None, text, api_visibility="private")
-        send.click(text_fn, [state, text, use_adapter], outputs, api_visibility="private",
+        send.click(text_fn, [conv, text, use_adapter], outputs, api_visibility="private",
                    concurrency_id="turn").success(lambda: "", None, text, api_visibility="private")
-        new.click(ui.bind(ui.new_conversation, live), None, outputs, api_name="new_conversation")
-        hands_free.change(ui.bind(ui.set_hands_free, live), hands_free, [mic, live_mic, live_status],
+        new.click(ui.new_conversation, conv, outputs, api_name="new_conversation")
+        hands_free.change(ui.set_hands_free, [conv, hands_free], [mic, live_mic, live_status],
                           api_visibility="private").then(
             None, hands_free, None,
             js="(on) => { if (on) setTimeout(() => document.querySelector('#live-mic button.record-button')?.click(), 500); }")
-        live_mic.stream(ui.bind(ui.listen, live), live_mic, [live_status, heard, audio_feed],
+        live_mic.stream(functools.partial(ui.listen, resources), [conv, live_mic],
+                        [live_status, heard, audio_feed, chat],
                         stream_every=0.25, time_limit=3600, concurrency_limit=None, concurrency_id="listen",
+                        show_progress="hidden",  # it runs all the time: no loading marks on the chat
                         api_name="listen")
         # no progress overlay: an answer prepared early may be dropped; the status line says what happens
-        heard.change(ui.bind(ui.hands_free_turn, loaded, live), [state, heard, use_adapter], outputs,
+        heard.change(functools.partial(ui.hands_free_turn, runner), [conv, heard, use_adapter], outputs,
                      concurrency_id="turn", api_visibility="private", show_progress="hidden")
-        demo.unload(ui.bind(ui.forget_session, live))
-        history_btn.click(ui.session_history, state, history_json, api_name="history")
-        health_btn.click(ui.bind(ui.health, loaded), None, health_json, api_name="health")
+        history_btn.click(ui.session_history, conv, history_json, api_name="history")
+        health_btn.click(functools.partial(ui.health, loaded), None, health_json, api_name="health")
         logger.info("UI built for profile %s", cfg.profile)
     return demo
 

@@ -1,6 +1,8 @@
-"""Audio checks at the boundary: whatever arrives (a file, int16 or float samples,
-stereo, any rate, NaNs) leaves as a mono float32 16 kHz ``AudioClip`` or a
-``UserInputError`` that says what was wrong."""
+"""Audio at the boundary: whatever arrives (a file, int16 or float samples, stereo, any
+rate, NaNs) leaves as mono float32 at 16 kHz. Uploads and recordings become a checked
+``AudioClip`` or a ``UserInputError`` that says what was wrong (``prepare_audio``); the
+hands-free microphone's chunks go through the same conversion and the same resampler,
+streaming (``LiveAudio``)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import numpy as np
 import soundfile as sf
 
 from claritymentor.config import AudioConfig
+from claritymentor.constants import SAMPLE_RATE
 from claritymentor.errors import UserInputError
 from claritymentor.types import AudioClip
 
@@ -69,6 +72,42 @@ def _raise_too_long(duration_s: float, cfg: AudioConfig) -> None:
     )
 
 
+def mono_float32(data: np.ndarray) -> np.ndarray:
+    """Any integer or float samples, mono or multi-channel, as one mono float32 channel."""
+    return np.ascontiguousarray(_to_mono(_to_float(np.asarray(data))), dtype=np.float32)
+
+
+def resample(samples: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
+    """A whole clip at ``rate_out`` (soxr, high quality: librosa's default resampler)."""
+    import soxr
+
+    return soxr.resample(samples, rate_in, rate_out, quality="HQ").astype(np.float32, copy=False)
+
+
+class LiveAudio:
+    """Streamed microphone chunks (any rate, int or float, mono or not) as mono float32 at
+    ``rate_out``, resampled by soxr as one continuous stream. A chunk's NaN/inf samples
+    become silence: a live stream has nobody to show an error to four times a second."""
+
+    def __init__(self, rate_out: int = SAMPLE_RATE):
+        self._rate_out = rate_out
+        self._rate_in: int | None = None
+        self._stream = None
+
+    def convert(self, sample_rate: int, samples: np.ndarray) -> np.ndarray:
+        data = np.nan_to_num(mono_float32(samples).reshape(-1), nan=0.0, posinf=0.0, neginf=0.0)
+        if sample_rate != self._rate_in:
+            import soxr
+
+            self._rate_in = sample_rate
+            self._stream = (soxr.ResampleStream(sample_rate, self._rate_out, 1, dtype="float32", quality="HQ")
+                            if sample_rate != self._rate_out else None)
+        return self._stream.resample_chunk(data) if self._stream is not None else data
+
+    def reset(self) -> None:
+        self._rate_in, self._stream = None, None
+
+
 def _to_float(data: np.ndarray) -> np.ndarray:
     if np.issubdtype(data.dtype, np.integer):
         info = np.iinfo(data.dtype)
@@ -102,7 +141,7 @@ def prepare_audio(sample_rate: int, data: np.ndarray | None, cfg: AudioConfig) -
         raise UserInputError("The recording is empty. Hold the record button and speak, then stop.")
     if not sample_rate or sample_rate < 1000 or sample_rate > 384000:
         raise UserInputError(f"Unsupported sample rate {sample_rate} Hz; use 8 kHz to 384 kHz audio.")
-    samples = _to_mono(_to_float(data))
+    samples = mono_float32(data)
     duration_s = len(samples) / sample_rate
     if duration_s > cfg.max_duration_s:
         _raise_too_long(duration_s, cfg)
@@ -126,9 +165,7 @@ def prepare_audio(sample_rate: int, data: np.ndarray | None, cfg: AudioConfig) -
     if peak > 1.0:
         samples = samples / peak  # float input beyond full scale; peak is non-zero here
     if sample_rate != cfg.sample_rate_hz:
-        import librosa
-
-        samples = librosa.resample(samples, orig_sr=sample_rate, target_sr=cfg.sample_rate_hz)
+        samples = resample(samples, sample_rate, cfg.sample_rate_hz)
     return AudioClip(samples=np.ascontiguousarray(samples, dtype=np.float32),
                      sample_rate=cfg.sample_rate_hz, warnings=tuple(warnings))
 

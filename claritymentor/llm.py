@@ -40,7 +40,9 @@ PREFILL_CHUNK = 64  # tokens per step of a background prefill: a turn waits for 
 
 
 class MentorLLM(Protocol):
-    name: str
+    name: str  # for the page: the base model and the adapter
+    base_id: str  # the base model's hub id (what an adapter must have been trained on)
+    adapter: str | None  # the LoRA adapter's name, None when the base model answers alone
 
     def generate(self, messages: list[dict[str, str]], use_adapter: bool = True,
                  max_new_tokens: int | None = None) -> str:
@@ -55,6 +57,10 @@ class MentorLLM(Protocol):
     def prefill(self, messages: list[dict[str, str]], use_adapter: bool = True) -> int:
         """Compute and keep the KV cache of ``messages`` (the start of a later prompt), giving
         way to any generation that is waiting; returns the tokens now cached."""
+        ...
+
+    def prepare(self, prefixes: list[list[dict[str, str]]], use_adapter: bool = True) -> None:
+        """Prefill ``prefixes`` at start-up and keep them for good (see ``prefill``)."""
         ...
 
 

@@ -77,7 +77,6 @@ class Pipeline:
     llm: MentorLLM
     tts: TextToSpeech
     safety: CrisisDetector = dataclasses.field(default_factory=CrisisDetector)  # phrase layer only by default
-    prefilling: threading.Thread | None = None  # the latest background prefill (benchmarks wait on it)
 
     # -- whole turns -------------------------------------------------------------------
     def voice_turn(self, clip: AudioClip, history: Sequence[tuple[str, str]],
@@ -177,9 +176,10 @@ class Pipeline:
 
     def prefill_conversation(self, history: Sequence[tuple[str, str]], use_adapter: bool) -> threading.Thread | None:
         """Start prefilling, in the background, the persona + ``history`` that the next turn's
-        prompt begins with (after a reply, while it plays; after a barge-in, while the person
-        speaks): that turn then prefills only the emotion's guidance and its own words. A
-        turn that starts meanwhile takes the LLM first (``prefill`` gives way between steps)."""
+        prompt begins with (``Conversation`` calls it after each change of its history: a
+        reply recorded while it plays, a reply cut while the person speaks): that turn then
+        prefills only the emotion's guidance and its own words. A turn that starts meanwhile
+        takes the LLM first (``prefill`` gives way between steps). Returns the thread."""
         if not self.cfg.llm.prefill_next_turn:
             return None
         messages = conversation_prefix(self.cfg.prompts, history, self.cfg.llm.history_turns)
@@ -192,7 +192,6 @@ class Pipeline:
 
         thread = threading.Thread(target=work, name="llm-prefill", daemon=True)
         thread.start()
-        self.prefilling = thread
         return thread
 
     def _speak(self, text: str, style, warnings: list[str]) -> SpeechAudio | None:
@@ -274,8 +273,6 @@ class Pipeline:
             yield from speak([EMPTY_REPLY_FALLBACK], checked=False)
             reply = EMPTY_REPLY_FALLBACK
         timings.total = clock.since(clock.started)
-        if not interrupted:
-            self.prefill_conversation([*history, (user_text, reply)], use_adapter)
         yield TurnDone(TurnResult(source=source, user_text=user_text, reply_text=reply, emotion=emotion,
                                   reply_audio=_join(audio), timings=timings, warnings=tuple(warnings),
                                   crisis=crisis, marks=dict(clock.marks), interrupted=interrupted,

@@ -21,7 +21,7 @@ def frame_rms(y: np.ndarray, frame_length: int, hop_length: int) -> np.ndarray:
     return np.sqrt(np.mean(np.abs(_frames(y, frame_length, hop_length)) ** 2, axis=0))
 
 
-def _next_fast_len(n: int) -> int:
+def next_fast_len(n: int) -> int:
     """Smallest 2^a 3^b 5^c >= n (what scipy.fft.next_fast_len gives for real input)."""
     best = 1 << (n - 1).bit_length()
     p5 = 1
@@ -39,7 +39,7 @@ def _next_fast_len(n: int) -> int:
 
 def _cmnd(frames: np.ndarray, min_period: int, max_period: int) -> np.ndarray:
     """YIN's cumulative mean normalised difference, lags min_period..max_period."""
-    n_pad = _next_fast_len(2 * frames.shape[0] - 1)
+    n_pad = next_fast_len(2 * frames.shape[0] - 1)
     spectrum = np.fft.rfft(frames, n=n_pad, axis=0)
     acf = np.fft.irfft(spectrum.real ** 2 + spectrum.imag ** 2, n=n_pad, axis=0)[: max_period + 1]
     energy = np.cumsum(np.square(frames), axis=0)

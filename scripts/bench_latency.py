@@ -139,10 +139,11 @@ def conversation(p, clips, prefill: bool) -> list[dict[str, int]]:
     marks = []
     for clip in clips:
         r = p.voice_turn(clip, history)
-        if p.prefilling is not None:
-            p.prefilling.join()  # the person listens to the reply meanwhile (several seconds)
         marks.append(r.marks)
         history.append((r.user_text, r.reply_text))
+        thread = p.prefill_conversation(history, use_adapter=True)  # what the Conversation does
+        if thread is not None:
+            thread.join()  # the person listens to the reply meanwhile (several seconds)
     return marks
 
 

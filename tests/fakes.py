@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from claritymentor.config import EMOTIONS
-from claritymentor.types import ProsodyReading, SpeechAudio, SpeechSegment, TextEmotion, Transcript
+from claritymentor.config import EMOTIONS, FusionConfig
+from claritymentor.fusion import fuse
+from claritymentor.types import (ProsodyReading, SpeechAudio, SpeechSegment, StageTimings, TextEmotion, Transcript,
+                                 TurnResult)
 
 
 def scores(label: str, p: float) -> dict[str, float]:
     rest = (1.0 - p) / (len(EMOTIONS) - 1)
     return {e: (p if e == label else rest) for e in EMOTIONS}
+
+
+def turn_result(text="hello", label="joy", voice=True) -> TurnResult:
+    """A finished turn's result, as the pipeline would give it, for session and page tests."""
+    prosody = ProsodyReading(0.4, None, 0.7, {"words_per_s": 3.0}) if voice else None
+    e = fuse(TextEmotion(scores(label, 0.7), "t"), prosody, FusionConfig())
+    return TurnResult("voice" if voice else "text", text, "reply to " + text, e, None, StageTimings(llm=0.5, total=0.6))
 
 
 class FakeVAD:
@@ -66,6 +75,7 @@ class FakeLLM:
         self.reply = reply
         self.seen: list[list[dict]] = []
         self.prefilled: list[list[dict]] = []
+        self.prepared: list[list[dict]] = []
 
     def generate(self, messages, use_adapter=True, max_new_tokens=None):
         self.seen.append(messages)
@@ -84,6 +94,9 @@ class FakeLLM:
         self.prefilled.append(messages)
         return len(messages)
 
+    def prepare(self, prefixes, use_adapter=True):
+        self.prepared.extend(prefixes)
+
 
 class FakeTTS:
     name = "fake-tts"
@@ -97,3 +110,49 @@ class FakeTTS:
             raise OSError("audio device on fire")
         self.styles.append(style)
         return SpeechAudio(np.zeros(2205, np.int16), 22050)
+
+
+def make_pipeline(config, **stages):
+    """A Pipeline of fakes; any stage can be given instead."""
+    from claritymentor.pipeline import Pipeline
+
+    parts = dict(vad=FakeVAD(), stt=FakeSTT(), text_emotion=FakeTextEmotion(), prosody=FakeProsody(),
+                 llm=FakeLLM(), tts=FakeTTS())
+    parts.update(stages)
+    return Pipeline(cfg=config, **parts)
+
+
+class Clock:
+    """A clock the test moves by hand (``Conversation(clock=...)``)."""
+
+    def __init__(self, t: float = 100.0):
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+class ScriptedDetector:
+    """A turn detector that returns scripted (speaking, events) per fed chunk: a number of
+    ended turns, or the kinds of detector events in order. Its utterances hold ``clip``."""
+
+    def __init__(self, script, clip=None):
+        from claritymentor.types import AudioClip
+
+        self.script = list(script)
+        self.speaking = False
+        self.fed = []
+        self.clip = clip if clip is not None else AudioClip(np.zeros(16000, np.float32), 16000)
+
+    def feed_events(self, samples):
+        from claritymentor.turn_detection import DetectorEvent
+
+        self.fed.append(samples)
+        self.speaking, kinds = self.script.pop(0)
+        if isinstance(kinds, int):
+            kinds = ["ended"] * kinds
+        return [DetectorEvent(k, None if k == "resumed" else self.clip, {"early": 0.3, "ended": 0.6}.get(k, 0.0))
+                for k in kinds]
+
+    def reset(self):
+        self.speaking = False

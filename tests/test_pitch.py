@@ -39,4 +39,4 @@ def test_yin_finds_a_steady_tone(hz):
 def test_fft_length_is_scipys(n):
     import scipy.fft
 
-    assert pitch._next_fast_len(n) == scipy.fft.next_fast_len(n, real=True)
+    assert pitch.next_fast_len(n) == scipy.fft.next_fast_len(n, real=True)

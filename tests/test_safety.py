@@ -7,10 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from claritymentor.pipeline import Pipeline
 from claritymentor.safety import check_crisis
 from claritymentor.types import AudioClip
-from tests.fakes import FakeLLM, FakeProsody, FakeSTT, FakeTextEmotion, FakeTTS, FakeVAD
+from tests.fakes import FakeLLM, FakeProsody, FakeSTT, FakeTextEmotion, make_pipeline
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "safety"
 
@@ -75,8 +74,8 @@ def test_no_dev_message_is_a_near_copy_of_a_held_out_one():
 
 
 def _pipeline(config, llm):
-    return Pipeline(cfg=config, vad=FakeVAD(), stt=FakeSTT("honestly I just want to die"),
-                    text_emotion=FakeTextEmotion("sadness", 0.8), prosody=FakeProsody(-0.5), llm=llm, tts=FakeTTS())
+    return make_pipeline(config, stt=FakeSTT("honestly I just want to die"),
+                         text_emotion=FakeTextEmotion("sadness", 0.8), prosody=FakeProsody(-0.5), llm=llm)
 
 
 def test_crisis_turn_uses_the_configured_reply_not_the_llm(config):
@@ -155,8 +154,8 @@ def test_pipeline_uses_its_detector(config):
     from claritymentor.safety import CrisisDetector
 
     llm = FakeLLM()
-    p = Pipeline(cfg=config, vad=FakeVAD(), stt=FakeSTT(), text_emotion=FakeTextEmotion("sadness", 0.8),
-                 prosody=None, llm=llm, tts=FakeTTS(), safety=CrisisDetector(_semantic()))
+    p = make_pipeline(config, text_emotion=FakeTextEmotion("sadness", 0.8), prosody=None, llm=llm,
+                      safety=CrisisDetector(_semantic()))
     r = p.text_turn("I've sorted out who gets my guitar and my books.", [])
     assert r.crisis == ("semantic",) and r.reply_text == config.safety.reply and llm.seen == []
 

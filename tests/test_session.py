@@ -1,18 +1,13 @@
 import copy
 
-from claritymentor.config import FusionConfig
-from claritymentor.fusion import fuse
 from claritymentor.session import (AROUSAL_SERIES, MAX_TURNS, SERIES_PERCEIVED, SERIES_WORDS, SessionState, add_turn,
                                    chat_messages, history_json, session_summary, timeline_frame, timeline_summary,
                                    timings_frame)
+from claritymentor.config import FusionConfig
+from claritymentor.fusion import fuse
 from claritymentor.types import ProsodyReading, StageTimings, TextEmotion, TurnResult
 from tests.fakes import scores
-
-
-def result(text="hello", label="joy", voice=True):
-    prosody = ProsodyReading(0.4, None, 0.7, {"words_per_s": 3.0}) if voice else None
-    e = fuse(TextEmotion(scores(label, 0.7), "t"), prosody, FusionConfig())
-    return TurnResult("voice" if voice else "text", text, "reply to " + text, e, None, StageTimings(llm=0.5, total=0.6))
+from tests.fakes import turn_result as result
 
 
 def test_add_turn_returns_a_new_state_and_leaves_the_old_one_alone():
@@ -107,17 +102,15 @@ def test_empty_state_gives_empty_views():
 
 def test_crisis_resources_stay_on_the_page_for_the_rest_of_the_session(config):
     """After a crisis turn, an ordinary later turn still shows the resources banner."""
-    from claritymentor import ui
-    from claritymentor.pipeline import Pipeline
-    from tests.fakes import FakeLLM, FakeTextEmotion, FakeTTS
+    from claritymentor.page import whole_page
+    from tests.fakes import FakeTextEmotion, make_pipeline
 
-    p = Pipeline(cfg=config, vad=None, stt=None, text_emotion=FakeTextEmotion("sadness", 0.8), prosody=None,
-                 llm=FakeLLM(), tts=FakeTTS())
+    p = make_pipeline(config, text_emotion=FakeTextEmotion("sadness", 0.8), prosody=None)
     state = add_turn(SessionState(), p.text_turn("I don't want to wake up tomorrow.", []), "m")
     assert state.had_crisis()
     later = p.text_turn("ok. what should I do about my exams", state.history_pairs(), after_crisis=True)
     state = add_turn(state, later, "m")
-    notice = ui._outputs(state, later, config.safety.resources)[ui.OUTPUT_NAMES.index("notice")]
+    notice = whole_page(state, later, config.safety.resources).notice
     assert "crisis support" in notice and "findahelpline.com" in notice
     fresh = add_turn(SessionState(), later, "m")
-    assert ui._outputs(fresh, later, config.safety.resources)[ui.OUTPUT_NAMES.index("notice")] == ""
+    assert whole_page(fresh, later, config.safety.resources).notice == ""
