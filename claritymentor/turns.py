@@ -44,19 +44,18 @@ class TurnRunner:
 
     def text(self, conv: Conversation, text: str, use_adapter: bool = True) -> Iterator[PageUpdate]:
         """A typed turn. Raises ``UserInputError`` here, before anything is shown."""
-        stop = threading.Event()
-        state = conv.state
-        events = self.pipeline.text_turn_stream(text, state.history_pairs(), use_adapter=use_adapter, stop=stop,
-                                                after_crisis=state.had_crisis())
-        return self._stream(conv, "text", next(events), events, stop, use_adapter)
+        return self._start(conv, "text", use_adapter, self.pipeline.text_turn_stream, text)
 
     def voice(self, conv: Conversation, clip: AudioClip, use_adapter: bool = True) -> Iterator[PageUpdate]:
         """A spoken turn from a checked clip. Raises ``UserInputError`` here, before anything is shown."""
+        return self._start(conv, "voice", use_adapter, self.pipeline.voice_turn_stream, clip)
+
+    def _start(self, conv: Conversation, source: str, use_adapter: bool, turn_stream, given) -> Iterator[PageUpdate]:
         stop = threading.Event()
         state = conv.state
-        events = self.pipeline.voice_turn_stream(clip, state.history_pairs(), use_adapter=use_adapter, stop=stop,
-                                                 after_crisis=state.had_crisis())
-        return self._stream(conv, "voice", next(events), events, stop, use_adapter)
+        events = turn_stream(given, state.history_pairs(), use_adapter=use_adapter, stop=stop,
+                             after_crisis=state.had_crisis())
+        return self._stream(conv, source, next(events), events, stop, use_adapter)
 
     def hands_free(self, conv: Conversation, use_adapter: bool = True) -> Iterator[PageUpdate]:
         """Answer the next utterance the conversation heard (nothing if there is none)."""
