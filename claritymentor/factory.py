@@ -33,7 +33,6 @@ from claritymentor.vad import load_vad
 
 logger = logging.getLogger(__name__)
 
-NATIVE_STAGES = ("vad", "speech-to-text")  # loaded beside the others (see build_pipeline)
 
 
 @dataclass(frozen=True)
@@ -60,57 +59,86 @@ def _warm_clip(seconds: float = 1.0, rate: int = SAMPLE_RATE) -> AudioClip:
     return AudioClip(y.astype(np.float32), rate)
 
 
+@dataclass(frozen=True)
+class Stage:
+    """One stage to build: the ``Pipeline`` field it fills, its name on the status panel,
+    how to load it and how to warm it up (one call through it, so no turn pays a first-call cost)."""
+
+    field: str
+    label: str
+    load: Callable[[AppConfig], Any]
+    warm: Callable[[Any, AppConfig], Any]
+    native: bool = False  # runs in ONNX Runtime / CTranslate2, which release the GIL: loaded on a second thread
+
+
+def _load_prosody(cfg: AppConfig) -> ProsodyAnalyzer | None:
+    return ProsodyAnalyzer(cfg.prosody) if cfg.prosody.enabled else None
+
+
+def _load_llm(cfg: AppConfig) -> TransformersLLM:
+    return TransformersLLM.load(cfg.llm, Path(cfg.cache_dir), cfg.resolve(cfg.llm.adapter_path))
+
+
+def _warm_llm(llm: TransformersLLM, cfg: AppConfig) -> None:
+    """Prefill, once, what begins every first turn: the persona (both variants, for the
+    page's adapter toggle) and, for the adapter, the persona + each emotion's guidance."""
+    persona = conversation_prefix(cfg.prompts, [], cfg.llm.history_turns)
+    llm.prepare([persona], use_adapter=False)
+    llm.prepare([persona] + [build_messages(cfg.prompts, e, [], "", 0)[:-1] for e in EMOTIONS], use_adapter=True)
+    llm.generate([{"role": "user", "content": "Hi"}], max_new_tokens=4)
+
+
+STAGES = (
+    Stage("vad", "vad", lambda cfg: load_vad(cfg.vad), lambda m, cfg: m.segments(_warm_clip()), native=True),
+    Stage("stt", "speech-to-text", lambda cfg: FasterWhisperSTT.load(cfg.stt),
+          lambda m, cfg: m.transcribe(_warm_clip()), native=True),
+    Stage("text_emotion", "text emotion", lambda cfg: load_text_emotion(
+        cfg.text_emotion, cfg.resolve(cfg.text_emotion.head_path), text_emotion_adapter(cfg)),
+        lambda m, cfg: m.classify("warming up")),
+    Stage("safety", "crisis check", lambda cfg: load_crisis_detector(cfg), lambda m, cfg: m.check("warming up")),
+    Stage("prosody", "speech emotion", _load_prosody, lambda m, cfg: m and m.read(_warm_clip(1.5), 3, 1.5)),
+    Stage("llm", "llm", _load_llm, _warm_llm),
+    Stage("tts", "tts", lambda cfg: Pyttsx3TTS.load(cfg.tts),
+          lambda m, cfg: m.synthesize("Hello.", cfg.prompts.style("neutral"))),
+)
+
+
+def _note(stage: Stage, model: Any, cfg: AppConfig) -> str:
+    if stage.field == "vad" and getattr(model, "name", "") == "energy" and cfg.vad.backend == "silero":
+        return "fallback: Silero could not load"
+    if stage.field == "llm" and cfg.llm.use_adapter and not model.adapter:
+        return "no matching LoRA adapter: base model"
+    return ""
+
+
 def build_pipeline(cfg: AppConfig) -> LoadedPipeline:
     """Load and warm up every stage for ``cfg`` (uncached; use ``get_pipeline``)."""
     import torch
 
     torch.set_num_threads(cfg.llm.torch_threads)
-    cache_dir = Path(cfg.cache_dir)
     loaded: dict[str, Any] = {}
-    steps: list[tuple[str, Callable[[], Any], Callable[[Any], Any]]] = [
-        ("vad", lambda: load_vad(cfg.vad), lambda m: m.segments(_warm_clip())),
-        ("speech-to-text", lambda: FasterWhisperSTT.load(cfg.stt), lambda m: m.transcribe(_warm_clip())),
-        ("text emotion", lambda: load_text_emotion(cfg.text_emotion, cfg.resolve(cfg.text_emotion.head_path),
-                                                   text_emotion_adapter(cfg)),
-         lambda m: m.classify("warming up")),
-        ("crisis check", lambda: load_crisis_detector(cfg), lambda m: m.check("warming up")),
-        ("speech emotion", lambda: ProsodyAnalyzer(cfg.prosody) if cfg.prosody.enabled else None,
-         lambda m: m and m.read(_warm_clip(1.5), 3, 1.5)),
-        ("llm", lambda: TransformersLLM.load(cfg.llm, cache_dir, cfg.resolve(cfg.llm.adapter_path)),
-         lambda m: (_prepare_llm(m, cfg),
-                    m.generate([{"role": "user", "content": "Hi"}], max_new_tokens=4))),
-        ("tts", lambda: Pyttsx3TTS.load(cfg.tts), lambda m: m.synthesize("Hello.", cfg.prompts.style("neutral"))),
-    ]
     t_all = time.perf_counter()
 
-    def run(i: int, stage: str, load: Callable[[], Any], warm: Callable[[Any], Any]) -> ModelStatus:
+    def run(i: int, stage: Stage) -> ModelStatus:
         t = time.perf_counter()
-        model = load()
-        warm(model)
+        model = stage.load(cfg)
+        stage.warm(model, cfg)
         dt = time.perf_counter() - t
         name = getattr(model, "name", "disabled") if model is not None else "disabled"
-        note = "fallback: Silero could not load" if stage == "vad" and name == "energy" and cfg.vad.backend == "silero" else ""
-        if stage == "llm" and cfg.llm.use_adapter and not model.adapter:
-            note = "no matching LoRA adapter: base model"
-        logger.info("[%d/%d] %s: %s ... %.1f s%s", i, len(steps), stage, name, dt, f" ({note})" if note else "")
-        loaded[stage] = model
-        return ModelStatus(stage, name, round(dt, 2), note)
+        note = _note(stage, model, cfg)
+        logger.info("[%d/%d] %s: %s ... %.1f s%s", i, len(STAGES), stage.label, name, dt, f" ({note})" if note else "")
+        loaded[stage.field] = model
+        return ModelStatus(stage.label, name, round(dt, 2), note)
 
-    # VAD and speech-to-text run in ONNX Runtime / CTranslate2, which release the GIL:
-    # they load on a second thread while this one imports and loads the torch stages.
+    # The native stages load on a second thread while this one imports and loads the torch stages.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-native") as pool:
-        beside = {stage: pool.submit(run, i, stage, load, warm)
-                  for i, (stage, load, warm) in enumerate(steps, 1) if stage in NATIVE_STAGES}
-        here = {stage: run(i, stage, load, warm)
-                for i, (stage, load, warm) in enumerate(steps, 1) if stage not in NATIVE_STAGES}
-        done = {**here, **{stage: f.result() for stage, f in beside.items()}}
-    statuses = [done[stage] for stage, _, _ in steps]
+        beside = {s.field: pool.submit(run, i, s) for i, s in enumerate(STAGES, 1) if s.native}
+        here = {s.field: run(i, s) for i, s in enumerate(STAGES, 1) if not s.native}
+        done = {**here, **{field: f.result() for field, f in beside.items()}}
     total = time.perf_counter() - t_all
     logger.info("all models loaded and warmed up in %.1f s (profile %s)", total, cfg.profile)
-    pipeline = Pipeline(cfg=cfg, vad=loaded["vad"], stt=loaded["speech-to-text"],
-                        text_emotion=loaded["text emotion"], prosody=loaded["speech emotion"],
-                        llm=loaded["llm"], tts=loaded["tts"], safety=loaded["crisis check"])
-    return LoadedPipeline(pipeline=pipeline, statuses=tuple(statuses), load_s=round(total, 2))
+    return LoadedPipeline(pipeline=Pipeline(cfg=cfg, **loaded), statuses=tuple(done[s.field] for s in STAGES),
+                          load_s=round(total, 2))
 
 
 def load_crisis_detector(cfg: AppConfig) -> CrisisDetector:
@@ -124,14 +152,6 @@ def load_crisis_detector(cfg: AppConfig) -> CrisisDetector:
 def text_emotion_adapter(cfg: AppConfig) -> Path | None:
     """The fine-tuned encoder's adapter folder, or None when the config names none."""
     return cfg.resolve(cfg.text_emotion.encoder_adapter) if cfg.text_emotion.encoder_adapter else None
-
-
-def _prepare_llm(llm: TransformersLLM, cfg: AppConfig) -> None:
-    """Prefill, once, what begins every first turn: the persona (both variants, for the
-    page's adapter toggle) and, for the adapter, the persona + each emotion's guidance."""
-    persona = conversation_prefix(cfg.prompts, [], cfg.llm.history_turns)
-    llm.prepare([persona], use_adapter=False)
-    llm.prepare([persona] + [build_messages(cfg.prompts, e, [], "", 0)[:-1] for e in EMOTIONS], use_adapter=True)
 
 
 @functools.lru_cache(maxsize=2)
