@@ -1,14 +1,11 @@
 """One conversational turn through the stages: VAD -> STT -> emotion (text + prosody,
 fused) -> LLM -> TTS. The stages are passed in; nothing is loaded here.
 
-The reply streams: LLM tokens are cut into sentences and clauses (``SpeechChunker``) and
-each piece is synthesised as soon as it completes, while the LLM goes on writing the
-next one, so the first audio is ready long before the reply is finished. The
-``*_stream`` methods yield ``Heard``, ``ReplyPiece`` ... and a final ``TurnDone``;
-``voice_turn`` / ``text_turn`` consume the same stream and return the ``TurnResult``.
-
-When the words contain self-harm or suicidal language (``safety.CrisisDetector``), the
-reply is not left to the small LLM: the configured crisis reply is spoken instead.
+This module hears the turn (speech -> words -> emotion); ``reply.respond`` answers it.
+The reply streams: each piece is synthesised as soon as the LLM has written it, so the
+first audio is ready long before the reply is finished. The ``*_stream`` methods yield
+``Heard``, ``ReplyPiece`` ... and a final ``TurnDone``; ``voice_turn`` / ``text_turn``
+consume the same stream and return the ``TurnResult``.
 
 Input problems the person can fix raise ``UserInputError``. A non-essential stage that
 fails (prosody, TTS) is logged and reported in ``TurnResult.warnings``; the turn still
@@ -24,29 +21,24 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
-from claritymentor.chunking import SpeechChunker, ends_sentence
 from claritymentor.config import AppConfig
-from claritymentor.constants import MAX_TEXT_CHARS, PIECE_GAP_S
+from claritymentor.constants import MAX_TEXT_CHARS
 from claritymentor.errors import UserInputError
 from claritymentor.fusion import fuse
 from claritymentor.llm import MentorLLM
-from claritymentor.prompts import build_messages, clean_for_speech, conversation_prefix, conversation_text
+from claritymentor.prompts import conversation_prefix
 from claritymentor.prosody import SpeechEmotionModel
 from claritymentor.safety import CrisisDetector
-from claritymentor.sense import ReplyCheck
+from claritymentor.reply import EMPTY_REPLY_FALLBACK, respond  # noqa: F401  (the fallback is re-exported)
 from claritymentor.stt import SpeechToText
 from claritymentor.text_emotion import TextEmotionModel
 from claritymentor.tts import TextToSpeech
-from claritymentor.types import (AudioClip, FusedEmotion, Heard, ProsodyReading, ReplyPiece, SpeechAudio,
-                                 StageTimings, TurnDone, TurnResult)
+from claritymentor.types import (AudioClip, Heard, ProsodyReading, StageTimings, TurnDone,  # noqa: F401
+                                 TurnEvent, TurnResult)
 from claritymentor.vad import VoiceActivityDetector, trim_to_speech
 
 logger = logging.getLogger(__name__)
 
-EMPTY_REPLY_FALLBACK = "I'm here and listening. Could you tell me a little more about that?"
-TurnEvent = Heard | ReplyPiece | TurnDone
 
 
 class _Clock:
@@ -129,7 +121,7 @@ class Pipeline:
         timings.emotion = clock.since(t)
         clock.mark("emotion_done")
         yield Heard(transcript.text, emotion)
-        yield from self._respond("voice", transcript.text, emotion, history, timings, warnings, clock,
+        yield from respond(self, "voice", transcript.text, emotion, history, timings, warnings, clock,
                                  use_adapter, stop, after_crisis)
 
     def text_turn_stream(self, text: str, history: Sequence[tuple[str, str]], use_adapter: bool = True,
@@ -145,7 +137,7 @@ class Pipeline:
         timings.emotion = clock.since(clock.t0)
         clock.mark("emotion_done")
         yield Heard(text, emotion)
-        yield from self._respond("text", text, emotion, history, timings, [], clock, use_adapter, stop, after_crisis)
+        yield from respond(self, "text", text, emotion, history, timings, [], clock, use_adapter, stop, after_crisis)
 
     # -- stages ------------------------------------------------------------------------
     def _read_prosody(self, speech: AudioClip, text: str, speech_s: float,
@@ -158,21 +150,6 @@ class Pipeline:
             logger.exception("speech-emotion stage failed")
             warnings.append(f"Speech emotion could not be read ({type(e).__name__}); using the words only.")
             return None
-
-    def _reply_deltas(self, user_text: str, emotion: FusedEmotion, history: Sequence[tuple[str, str]],
-                      use_adapter: bool, stop: threading.Event,
-                      after_crisis: bool = False) -> tuple[Iterator[str], str, tuple[str, ...]]:
-        """(text deltas, voice emotion, crisis families) for the reply. After a crisis turn the
-        LLM answers with the safety config's follow-up guidance, in the gentle voice."""
-        crisis = self.safety.check(user_text)
-        if crisis.crisis:
-            logger.warning("crisis language detected (%s): answering with the configured crisis reply",
-                           ", ".join(crisis.matches))
-            return iter([self.cfg.safety.reply]), self.cfg.safety.voice_emotion, crisis.matches
-        guidance = self.cfg.safety.followup_guidance if after_crisis else None
-        messages = build_messages(self.cfg.prompts, emotion, history, user_text, self.cfg.llm.history_turns, guidance)
-        voice = self.cfg.safety.voice_emotion if after_crisis else emotion.label
-        return self.llm.stream(messages, use_adapter=use_adapter, stop=stop), voice, ()
 
     def prefill_conversation(self, history: Sequence[tuple[str, str]], use_adapter: bool) -> threading.Thread | None:
         """Start prefilling, in the background, the persona + ``history`` that the next turn's
@@ -193,103 +170,6 @@ class Pipeline:
         thread = threading.Thread(target=work, name="llm-prefill", daemon=True)
         thread.start()
         return thread
-
-    def _speak(self, text: str, style, warnings: list[str]) -> SpeechAudio | None:
-        try:
-            return self.tts.synthesize(text, style)
-        except Exception as e:  # non-fatal: the reply is still shown as text
-            logger.exception("TTS stage failed")
-            if not any(w.startswith("The reply could not be spoken") for w in warnings):
-                warnings.append(f"The reply could not be spoken ({type(e).__name__}: {e}); it is shown as text.")
-            return None
-
-    def _respond(self, source: str, user_text: str, emotion: FusedEmotion, history: Sequence[tuple[str, str]],
-                 timings: StageTimings, warnings: list[str], clock: _Clock, use_adapter: bool,
-                 stop: threading.Event | None, after_crisis: bool = False) -> Iterator[TurnEvent]:
-        stop = stop or threading.Event()  # set from outside: the person spoke over the reply
-        llm_stop = threading.Event()  # set here: the reply is long enough, or it was stopped
-        max_words = self.cfg.llm.max_reply_words
-        deltas, voice_emotion, crisis = self._reply_deltas(user_text, emotion, history, use_adapter, llm_stop,
-                                                           after_crisis)
-        style = self.cfg.prompts.style(voice_emotion)
-        chunker = SpeechChunker()
-        spoken: list[str] = []
-        audio: list[SpeechAudio] = []
-        t_llm = time.perf_counter()
-        # The reply check: a piece that brings in someone or something the conversation lacks
-        # (a manager nobody mentioned, a number, a service) or a red-flag phrase is not said.
-        # After a crisis turn, pointing to a person or a crisis line is what the guidance asks for.
-        check = (ReplyCheck(conversation_text(history, user_text), red_flags_only=after_crisis)
-                 if self.cfg.llm.reply_check and not crisis else None)
-
-        def speak(pieces: list[str], checked: bool = True) -> Iterator[ReplyPiece]:
-            for raw in pieces:
-                if stop.is_set():
-                    return
-                text = clean_for_speech(raw)
-                if not text:
-                    continue
-                if checked and check is not None and not check.allows(text):
-                    logger.info("reply check: left unsaid %s", check.left_out[-1])
-                    continue
-                t = time.perf_counter()
-                sound = self._speak(text, style, warnings)
-                timings.tts += clock.since(t)
-                if sound is not None:
-                    audio.append(sound)
-                    clock.mark("first_audio")
-                spoken.append(text)
-                yield ReplyPiece(len(spoken) - 1, text, sound, " ".join(spoken))
-
-        capped = False
-        for delta in deltas:
-            clock.mark("first_token")
-            if stop.is_set():
-                break  # stopped from outside (barge-in): nothing more is spoken
-            yield from speak(chunker.feed(delta))
-            if len(" ".join(spoken).split()) >= max_words:
-                capped = True  # long enough: stop the LLM rather than cut the speech later
-                break
-        llm_stop.set()
-        close = getattr(deltas, "close", None)
-        if close is not None:
-            close()  # ends the LLM's generation thread now, not when the generator is collected
-        interrupted = stop.is_set()
-        rest = [] if capped or interrupted else chunker.flush()
-        if spoken and rest and not ends_sentence(rest[-1]):
-            rest = []  # generation hit its token limit mid-sentence: do not speak the fragment
-        yield from speak(rest)
-        timings.llm = clock.since(t_llm) - timings.tts
-        clock.mark("reply_done")
-
-        reply = " ".join(spoken)
-        checked_out = tuple(check.left_out) if check is not None else ()
-        if not reply and not interrupted:
-            if checked_out:
-                logger.warning("the reply check left the whole reply unsaid: a fallback sentence was used")
-            else:
-                logger.warning("the LLM returned an empty reply")
-                warnings.append("The language model returned an empty reply; a fallback sentence was used.")
-            yield from speak([EMPTY_REPLY_FALLBACK], checked=False)
-            reply = EMPTY_REPLY_FALLBACK
-        timings.total = clock.since(clock.started)
-        yield TurnDone(TurnResult(source=source, user_text=user_text, reply_text=reply, emotion=emotion,
-                                  reply_audio=_join(audio), timings=timings, warnings=tuple(warnings),
-                                  crisis=crisis, marks=dict(clock.marks), interrupted=interrupted,
-                                  checked_out=checked_out))
-
-
-def _join(pieces: list[SpeechAudio]) -> SpeechAudio | None:
-    """The pieces as one clip, with a short pause between them."""
-    if not pieces:
-        return None
-    rate = pieces[0].sample_rate
-    gap = np.zeros(int(PIECE_GAP_S * rate), np.int16)
-    parts = []
-    for p in pieces:
-        parts.extend([p.samples, gap])
-    return SpeechAudio(np.concatenate(parts[:-1]), rate)
-
 
 def _result(events: Iterator[TurnEvent]) -> TurnResult:
     for event in events:

@@ -165,3 +165,6 @@ class TurnDone:
     """Stream event: the finished turn."""
 
     result: TurnResult
+
+
+TurnEvent = Heard | ReplyPiece | TurnDone  # what a turn's stream yields, in that order
