@@ -65,7 +65,7 @@ class Tuned:
         """The LoRA adapter, naming its base by hub id rather than this machine's path."""
         from pathlib import Path
 
-        from claritymentor.llm import name_adapter_base
+        from claritymentor.llm_loading import name_adapter_base
 
         self.encoder.save_pretrained(out)
         name_adapter_base(Path(out), BASE_ID)

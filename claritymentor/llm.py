@@ -16,25 +16,20 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import hashlib
-import json
 import logging
-import shutil
 import threading
 from pathlib import Path
 from collections.abc import Iterator
 from typing import Protocol
 
 from claritymentor.config import LLMConfig
-from claritymentor.errors import ModelLoadError
-from claritymentor.models_paths import smollm2_gguf
+from claritymentor.llm_loading import load_base, merged_adapter, resolve_dtype
 from claritymentor.prefix_cache import PrefixCaches
 from claritymentor.prompts import fold_late_system_messages
 from claritymentor.quantize import int8_decode, int8_decode_works
 
 logger = logging.getLogger(__name__)
 
-EMBEDDED_BASE_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 MAX_PREFIX_CACHES = 8  # conversations whose next prompt is prefilled (plus the pinned persona prompts)
 PREFILL_CHUNK = 64  # tokens per step of a background prefill: a turn waits for at most one step
 
@@ -64,94 +59,6 @@ class MentorLLM(Protocol):
         ...
 
 
-def _file_hash(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()[:16]
-
-
-def dequantised_gguf_dir(gguf: Path, cache_dir: Path) -> Path:
-    """A float32 transformers copy of ``gguf``, built once and cached by content hash."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    target = cache_dir / f"{gguf.stem}-{_file_hash(gguf)}"
-    if (target / "config.json").is_file() and (target / "model.safetensors").is_file():
-        return target
-    logger.info("dequantising %s once (about 15 s); cached in %s", gguf.name, target)
-    tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    # save_pretrained refuses a GGUF-loaded model while it still looks quantised.
-    model.hf_quantizer = None
-    if hasattr(model.config, "quantization_config"):
-        del model.config.quantization_config
-    model.is_quantized = False
-    tmp = target.with_name(target.name + ".tmp")
-    model.save_pretrained(tmp)
-    tok.save_pretrained(tmp)
-    if target.exists():  # a partial copy from an interrupted run
-        shutil.rmtree(target)
-    tmp.replace(target)
-    return target
-
-
-def load_base(cfg: LLMConfig, cache_dir: Path):
-    """(model, tokenizer, base id) for the configured base model."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    if cfg.model == "embedded":
-        source, base_id = dequantised_gguf_dir(smollm2_gguf(), cache_dir), EMBEDDED_BASE_ID
-    else:
-        source, base_id = cfg.model, cfg.model
-    try:
-        tok = AutoTokenizer.from_pretrained(source)
-        model = AutoModelForCausalLM.from_pretrained(source, dtype="auto")
-    except Exception as e:
-        raise ModelLoadError(
-            f"could not load the LLM {source!r}: {e}. Offline, use the embedded profile."
-        ) from e
-    model.eval()
-    return model, tok, base_id
-
-
-def cpu_has_native_bf16() -> bool:
-    """Whether this CPU computes in bfloat16 natively (Linux ``/proc/cpuinfo`` flags)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
-def resolve_dtype(name: str):
-    """The torch dtype for ``llm.dtype``: ``auto`` is bfloat16 where the CPU has it natively."""
-    import torch
-
-    if name == "auto":
-        return torch.bfloat16 if cpu_has_native_bf16() else torch.float32
-    dtype = getattr(torch, name, None)
-    if not isinstance(dtype, torch.dtype):
-        raise ModelLoadError(f"llm.dtype {name!r} is not a torch dtype (use auto, float32 or bfloat16)")
-    return dtype
-
-
-def adapter_base(adapter_dir: Path) -> str | None:
-    cfg = adapter_dir / "adapter_config.json"
-    if not cfg.is_file():
-        return None
-    return json.loads(cfg.read_text())["base_model_name_or_path"]
-
-
-def name_adapter_base(adapter_dir: Path, base_id: str) -> None:
-    """Write the base a saved adapter belongs to by hub id, not this machine's path, so
-    start-up (``adapter_base``) can check it against the loaded model."""
-    cfg = adapter_dir / "adapter_config.json"
-    data = json.loads(cfg.read_text())
-    data["base_model_name_or_path"] = base_id
-    cfg.write_text(json.dumps(data, indent=2))
-
-
 class TransformersLLM:
     """Greedy or sampled generation on a preloaded model, optionally with a LoRA adapter
     merged into a second copy (``tuned``)."""
@@ -160,7 +67,8 @@ class TransformersLLM:
                  tuned=None):
         self._model = model
         self._tuned = tuned
-        self._tok = tokenizer
+        self.tokenizer = tokenizer
+        self.prefill_chunk = PREFILL_CHUNK  # tokens per step of a background prefill
         self._cfg = cfg
         self._lock = threading.Lock()  # one generation at a time: 2 cores, no oversubscription
         self._waiting = 0  # generations waiting for the lock: a background prefill gives way to them
@@ -179,22 +87,7 @@ class TransformersLLM:
         import torch
 
         model, tok, base_id = load_base(cfg, cache_dir)
-        adapter, tuned = None, None
-        wanted = adapter_base(adapter_dir) if cfg.use_adapter else None
-        if wanted is None:
-            if cfg.use_adapter:
-                logger.warning("no LoRA adapter at %s: answering with the base model", adapter_dir)
-        elif wanted != base_id:
-            logger.warning("the adapter in %s was trained on %s, but the loaded LLM is %s: "
-                           "answering with the base model", adapter_dir, wanted, base_id)
-        else:
-            from peft import PeftModel
-
-            try:
-                tuned = PeftModel.from_pretrained(copy.deepcopy(model), str(adapter_dir)).merge_and_unload()
-            except Exception as e:
-                raise ModelLoadError(f"the LoRA adapter in {adapter_dir} could not be applied: {e}") from e
-            adapter = adapter_dir.name
+        adapter, tuned = merged_adapter(model, base_id, adapter_dir) if cfg.use_adapter else (None, None)
         dtype = resolve_dtype(cfg.dtype)
         model = model.to(dtype).eval()
         tuned = tuned.to(dtype).eval() if tuned is not None else None
@@ -215,22 +108,23 @@ class TransformersLLM:
 
     def _encode(self, messages: list[dict[str, str]], add_generation_prompt: bool) -> dict:
         try:
-            return self._tok.apply_chat_template(messages, add_generation_prompt=add_generation_prompt,
+            return self.tokenizer.apply_chat_template(messages, add_generation_prompt=add_generation_prompt,
                                                  return_tensors="pt", return_dict=True)
         except Exception as e:  # jinja's TemplateError: e.g. a system message after the first
             folded = fold_late_system_messages(messages)
             if folded == messages:
                 raise
             logger.debug("chat template refused the messages (%s): guidance folded into the user turn", e)
-            return self._tok.apply_chat_template(folded, add_generation_prompt=add_generation_prompt,
+            return self.tokenizer.apply_chat_template(folded, add_generation_prompt=add_generation_prompt,
                                                  return_tensors="pt", return_dict=True)
 
-    def _generate_kwargs(self, messages: list[dict[str, str]], max_new_tokens: int | None) -> dict:
+    def generate_kwargs(self, messages: list[dict[str, str]], max_new_tokens: int | None = None) -> dict:
+        """The arguments ``generate`` passes to the model for ``messages`` (the prompt's ids included)."""
         enc = self._encode(messages, add_generation_prompt=True)
         sample = self._cfg.temperature > 0
         kwargs = dict(**enc, max_new_tokens=max_new_tokens or self._cfg.max_new_tokens, do_sample=sample,
                       repetition_penalty=self._cfg.repetition_penalty,
-                      pad_token_id=self._tok.pad_token_id or self._tok.eos_token_id)
+                      pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id)
         if sample:
             kwargs["temperature"] = self._cfg.temperature
         return kwargs
@@ -238,20 +132,26 @@ class TransformersLLM:
     def _variant(self, use_adapter: bool) -> bool:
         return bool(use_adapter and self._tuned is not None)
 
-    def _prefix_ids(self, messages: list[dict[str, str]]) -> list[int]:
+    def prompt_ids(self, messages: list[dict[str, str]]) -> list[int]:
+        """The token ids of ``messages`` as the start of a later prompt (no generation prompt)."""
         return self._encode(messages, add_generation_prompt=False)["input_ids"][0].tolist()
 
     @contextlib.contextmanager
-    def _turn_lock(self) -> Iterator[None]:
-        """The generation lock, taken ahead of any background prefill (it checks ``_waiting``
-        between its steps)."""
+    def turn_waiting(self) -> Iterator[None]:
+        """Marks a turn as waiting for the LLM: a background prefill stops at its next step."""
         with self._waiting_lock:
             self._waiting += 1
         try:
-            self._lock.acquire()
+            yield
         finally:
             with self._waiting_lock:
                 self._waiting -= 1
+
+    @contextlib.contextmanager
+    def _turn_lock(self) -> Iterator[None]:
+        """The generation lock, taken ahead of any background prefill."""
+        with self.turn_waiting():
+            self._lock.acquire()
         try:
             yield
         finally:
@@ -260,7 +160,7 @@ class TransformersLLM:
     def prefill(self, messages: list[dict[str, str]], use_adapter: bool = True, pinned: bool = False) -> int:
         import torch
 
-        ids = self._prefix_ids(messages)
+        ids = self.prompt_ids(messages)
         variant, model = self._variant(use_adapter), self.model_for(use_adapter)
         with self._lock:
             done, cache = self.prefixes.longest(variant, ids, strict=False)
@@ -271,8 +171,8 @@ class TransformersLLM:
             with self._lock, torch.inference_mode():
                 if self._waiting:
                     break  # a turn is waiting: keep what is done, it still shortens that turn's prefill
-                end = min(done + PREFILL_CHUNK, len(ids))
-                if len(ids) - end < PREFILL_CHUNK // 4:
+                end = min(done + self.prefill_chunk, len(ids))
+                if len(ids) - end < self.prefill_chunk // 4:
                     end = len(ids)  # no tiny last step (steps of <= 4 rows would use the int8 weights)
                 out = model(input_ids=torch.tensor([ids[done:end]]), past_key_values=cache, use_cache=True)
                 cache, done = out.past_key_values, end
@@ -300,10 +200,10 @@ class TransformersLLM:
 
     def generate(self, messages: list[dict[str, str]], use_adapter: bool = True,
                  max_new_tokens: int | None = None) -> str:
-        kwargs = self._generate_kwargs(messages, max_new_tokens)
+        kwargs = self.generate_kwargs(messages, max_new_tokens)
         out = self._run(kwargs, use_adapter)
         new = out[0, kwargs["input_ids"].shape[1]:]
-        return self._tok.decode(new, skip_special_tokens=True).strip()
+        return self.tokenizer.decode(new, skip_special_tokens=True).strip()
 
     def stream(self, messages: list[dict[str, str]], use_adapter: bool = True,
                stop: threading.Event | None = None) -> Iterator[str]:
@@ -315,8 +215,8 @@ class TransformersLLM:
             def __call__(self, input_ids, scores, **kw):
                 return stop.is_set()
 
-        kwargs = self._generate_kwargs(messages, None)
-        streamer = TextIteratorStreamer(self._tok, skip_prompt=True, skip_special_tokens=True, timeout=120)
+        kwargs = self.generate_kwargs(messages, None)
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=120)
         kwargs.update(streamer=streamer, stopping_criteria=StoppingCriteriaList([_Stop()]))
         errors: list[BaseException] = []
 

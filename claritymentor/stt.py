@@ -14,6 +14,7 @@ utterance is transcribed the standard way.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from dataclasses import dataclass
@@ -69,11 +70,17 @@ class ShortWindowResult:
 class FasterWhisperSTT:
     """faster-whisper on a preloaded ``WhisperModel``."""
 
-    def __init__(self, model, cfg: STTConfig, name: str):
+    def __init__(self, model, cfg: STTConfig, name: str, window_margin_s: float = WINDOW_MARGIN_S):
         self._model = model
         self._cfg = cfg
         self.name = name
+        self.window_margin_s = window_margin_s
         self.fallbacks = 0  # short-window results thrown away (see the module notes)
+
+    def with_window(self, encoder_window_s: float, margin_s: float = WINDOW_MARGIN_S) -> "FasterWhisperSTT":
+        """The same loaded model with another encoder window (benchmarks and tests compare them)."""
+        return FasterWhisperSTT(self._model, dataclasses.replace(self._cfg, encoder_window_s=encoder_window_s),
+                                self.name, margin_s)
 
     @classmethod
     def load(cls, cfg: STTConfig) -> "FasterWhisperSTT":
@@ -93,7 +100,7 @@ class FasterWhisperSTT:
 
     def window_s(self, duration_s: float) -> float:
         """The encoder window for ``duration_s`` of speech (30 s: the standard path)."""
-        window = max(self._cfg.encoder_window_s, duration_s + WINDOW_MARGIN_S)
+        window = max(self._cfg.encoder_window_s, duration_s + self.window_margin_s)
         multilingual_unset = self._model.model.is_multilingual and not self._cfg.language
         return FULL_WINDOW_S if window >= FULL_WINDOW_S or multilingual_unset else window
 
@@ -107,7 +114,7 @@ class FasterWhisperSTT:
             logger.info("short-window transcript rejected (%d tokens, compression %.2f, log-prob %.2f): "
                         "%r; transcribing with the full 30 s window", short.tokens, short.compression_ratio,
                         short.avg_logprob, short.text[:80])
-        return self._transcribe_full(clip)
+        return self.transcribe_full(clip)
 
     def transcribe_short_window(self, samples: np.ndarray, window_s: float) -> ShortWindowResult:
         """Greedy/beam decode of ``samples`` with the encoder reading ``window_s`` seconds."""
@@ -135,7 +142,8 @@ class FasterWhisperSTT:
               and not repeats_itself(text))
         return ShortWindowResult(text, len(tokens), ratio, logprob, ok)
 
-    def _transcribe_full(self, clip: AudioClip) -> Transcript:
+    def transcribe_full(self, clip: AudioClip) -> Transcript:
+        """The standard faster-whisper path: the encoder reads a 30 s window."""
         segments, info = self._model.transcribe(
             clip.samples,
             language=self._cfg.language or None,

@@ -24,7 +24,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from claritymentor.config import ROOT, load_config  # noqa: E402
 from claritymentor.lora_data import LORA_TARGETS, encode_examples, flawed_replies  # noqa: E402
-from claritymentor.llm import EMBEDDED_BASE_ID, load_base, name_adapter_base  # noqa: E402
+from claritymentor.llm_loading import EMBEDDED_BASE_ID, load_base, name_adapter_base  # noqa: E402
 from claritymentor.mentor_data import load_dialogues, split  # noqa: E402
 
 logger = logging.getLogger("train_lora")

@@ -10,7 +10,7 @@ from claritymentor.errors import ModelLoadError
 from claritymentor.llm import TransformersLLM
 from claritymentor.stt import FasterWhisperSTT, repeats_itself
 from claritymentor.text_emotion import TransformersEmotionClassifier
-from claritymentor.types import AudioClip, TextEmotion, Transcript
+from claritymentor.types import AudioClip, TextEmotion
 from tests import tiny_models
 
 MESSAGES = [{"role": "system", "content": "You are a mentor."}, {"role": "user", "content": "hello world"}]
@@ -25,8 +25,10 @@ def test_faster_whisper_loads_a_converted_model_and_transcribes(tmp_path):
     model_dir = tiny_models.tiny_faster_whisper(tmp_path)
     stt = FasterWhisperSTT.load(STTConfig(model=str(model_dir), compute_type="float32", language="en"))
     t = np.arange(16000) / 16000
-    out = stt.transcribe(AudioClip((0.2 * np.sin(2 * np.pi * 200 * t)).astype(np.float32), 16000))
-    assert isinstance(out, Transcript) and isinstance(out.text, str) and out.duration_s == 1.0
+    clip = AudioClip((0.2 * np.sin(2 * np.pi * 200 * t)).astype(np.float32), 16000)
+    out = stt.transcribe(clip)
+    assert stt.name == str(model_dir) and out.language == "en" and out.duration_s == 1.0
+    assert stt.transcribe(clip) == out  # greedy decoding: the same words every time
 
 
 def test_short_encoder_window_runs_on_a_converted_model(tmp_path):
@@ -34,8 +36,13 @@ def test_short_encoder_window_runs_on_a_converted_model(tmp_path):
     stt = FasterWhisperSTT.load(STTConfig(model=str(model_dir), compute_type="float32", language="en",
                                           encoder_window_s=5.0))
     t = np.arange(32000) / 16000
-    out = stt.transcribe(AudioClip((0.2 * np.sin(2 * np.pi * 200 * t)).astype(np.float32), 16000))
-    assert stt.window_s(2.0) == 5.0 and isinstance(out.text, str) and out.duration_s == 2.0
+    clip = AudioClip((0.2 * np.sin(2 * np.pi * 200 * t)).astype(np.float32), 16000)
+    short = stt.transcribe_short_window(clip.samples, 5.0)
+    out = stt.transcribe(clip)
+    assert stt.window_s(2.0) == 5.0 and out.duration_s == 2.0
+    # the short window's words when they pass the loop checks, else the 30 s window's (counted)
+    assert out.text == (short.text if short.ok else stt.transcribe_full(clip).text)
+    assert stt.fallbacks == (0 if short.ok else 1)
 
 
 @pytest.mark.parametrize("text,loop", [
@@ -88,11 +95,11 @@ def test_merged_adapter_answers_like_peft_unmerged_and_dtype_is_applied(tiny_lm,
     adapter = tiny_models.lora_adapter(tiny_lm, tmp_path / "adapter", base_name=str(tiny_lm))
     cfg = LLMConfig(model=str(tiny_lm), max_new_tokens=8, repetition_penalty=1.0, dtype="float32")
     llm = TransformersLLM.load(cfg, tmp_path / "cache", adapter)
-    kwargs = llm._generate_kwargs(MESSAGES, None)
+    kwargs = llm.generate_kwargs(MESSAGES)
     unmerged = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_lm), str(adapter)).eval()
     with torch.inference_mode():
         raw = unmerged.generate(**kwargs)
-    assert llm._tok.decode(raw[0, kwargs["input_ids"].shape[1]:], skip_special_tokens=True).strip() == \
+    assert llm.tokenizer.decode(raw[0, kwargs["input_ids"].shape[1]:], skip_special_tokens=True).strip() == \
         llm.generate(MESSAGES)
     bf16 = TransformersLLM.load(dataclasses.replace(cfg, dtype="bfloat16"), tmp_path / "cache", adapter)
     assert {next(bf16.model_for(a).parameters()).dtype for a in (True, False)} == {torch.bfloat16}
@@ -124,29 +131,24 @@ NEXT_TURN = [{"role": "system", "content": "The person sounds sad."}, {"role": "
 def _uncached_reply(llm, messages):
     import torch
 
-    kwargs = llm._generate_kwargs(messages, None)
+    kwargs = llm.generate_kwargs(messages)
     with torch.inference_mode():
-        raw = llm._model.generate(**kwargs)
-    return llm._tok.decode(raw[0, kwargs["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+        raw = llm.model_for(False).generate(**kwargs)
+    return llm.tokenizer.decode(raw[0, kwargs["input_ids"].shape[1]:], skip_special_tokens=True).strip()
 
 
 def test_prefilled_conversation_gives_the_same_reply_as_no_cache(tiny_lm, tmp_path):
     """A prefilled persona + history (built in steps, as in the background) must not change
     what is generated, and the turn then reuses it."""
-    import claritymentor.llm as llm_module
-
     llm = TransformersLLM.load(LLMConfig(model=str(tiny_lm), max_new_tokens=12, repetition_penalty=1.0,
                                          use_adapter=False), tmp_path, tmp_path)
     messages = CONVERSATION + NEXT_TURN
     expected = _uncached_reply(llm, messages)
     assert llm.generate(messages) == expected and len(llm.prefixes) == 0
-    llm_module.PREFILL_CHUNK, chunk = 8, llm_module.PREFILL_CHUNK  # several steps on a short prompt
-    try:
-        cached = llm.prefill(CONVERSATION)
-    finally:
-        llm_module.PREFILL_CHUNK = chunk
-    assert cached == len(llm._prefix_ids(CONVERSATION)) and len(llm.prefixes) == 1
-    assert llm.prefixes.longest(False, llm._generate_kwargs(messages, None)["input_ids"][0].tolist())[0] == cached
+    llm.prefill_chunk = 8  # several steps on a short prompt
+    cached = llm.prefill(CONVERSATION)
+    assert cached == len(llm.prompt_ids(CONVERSATION)) and len(llm.prefixes) == 1
+    assert llm.prefixes.longest(False, llm.generate_kwargs(messages)["input_ids"][0].tolist())[0] == cached
     assert llm.generate(messages) == expected
     assert "".join(llm.stream(messages)).strip() == expected
     assert llm.prefill(CONVERSATION) == cached and len(llm.prefixes) == 1  # already there: nothing redone
@@ -155,41 +157,40 @@ def test_prefilled_conversation_gives_the_same_reply_as_no_cache(tiny_lm, tmp_pa
 def test_prefill_gives_way_to_a_waiting_turn_and_keeps_its_part(tiny_lm, tmp_path):
     """A turn that wants the LLM stops a background prefill at the next step; the part done
     is kept and still gives the same reply."""
-    import claritymentor.llm as llm_module
-
     llm = TransformersLLM.load(LLMConfig(model=str(tiny_lm), max_new_tokens=12, repetition_penalty=1.0,
                                          use_adapter=False), tmp_path, tmp_path)
     messages = CONVERSATION + NEXT_TURN
     expected = _uncached_reply(llm, messages)
-    real_forward = llm._model.forward
+    model = llm.model_for(False)
+    real_forward = model.forward
     steps = []
+    waiting = llm.turn_waiting()
 
     def forward(*args, **kwargs):
         steps.append(1)
         if len(steps) == 2:
-            llm._waiting += 1  # as if a turn had started waiting for the lock during this step
+            waiting.__enter__()  # as if a turn had started waiting for the lock during this step
         return real_forward(*args, **kwargs)
 
-    llm._model.forward = forward
-    llm_module.PREFILL_CHUNK, chunk = 8, llm_module.PREFILL_CHUNK
+    model.forward = forward  # the torch module's own attribute: counts the prefill's steps
+    llm.prefill_chunk = 8
     try:
         cached = llm.prefill(CONVERSATION)
     finally:
-        llm_module.PREFILL_CHUNK = chunk
-        llm._model.forward = real_forward
-        llm._waiting -= 1
-    assert len(steps) == 2 and cached == 16 < len(llm._prefix_ids(CONVERSATION))
+        model.forward = real_forward
+        waiting.__exit__(None, None, None)
+    assert len(steps) == 2 and cached == 16 < len(llm.prompt_ids(CONVERSATION))
     assert llm.generate(messages) == expected
 
 
 def test_a_template_that_refuses_late_system_messages_gets_the_guidance_in_the_user_turn(tiny_lm, tmp_path):
     llm = TransformersLLM.load(LLMConfig(model=str(tiny_lm), max_new_tokens=4, use_adapter=False), tmp_path, tmp_path)
-    llm._tok.chat_template = (
+    llm.tokenizer.chat_template = (
         "{% for m in messages %}{% if m['role'] == 'system' and not loop.first %}"
         "{{ raise_exception('System role only first') }}{% endif %}"
         "<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}")
-    ids = llm._generate_kwargs(CONVERSATION + NEXT_TURN, None)["input_ids"][0]
-    text = llm._tok.decode(ids)
+    ids = llm.generate_kwargs(CONVERSATION + NEXT_TURN)["input_ids"][0]
+    text = llm.tokenizer.decode(ids)
     assert "<|user|>(The person sounds sad.)\n\nthanks a lot" in text and text.count("<|system|>") == 1
     assert isinstance(llm.generate(CONVERSATION + NEXT_TURN), str)
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from claritymentor.config import EMOTIONS, ROOT
-from claritymentor.llm import EMBEDDED_BASE_ID, adapter_base
+from claritymentor.llm_loading import EMBEDDED_BASE_ID, adapter_base
 from claritymentor.mentor_data import load_dialogues, parse, split
 
 ADAPTER = ROOT / "models" / "claritymentor-lora"

@@ -1,16 +1,14 @@
 """The real embedded models on espeak-ng speech (offline)."""
 
-import dataclasses
 import re
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from claritymentor import stt as stt_module
 from claritymentor.audio import clip_from_file, prepare_audio
 from claritymentor.errors import UserInputError
-from claritymentor.stt import FasterWhisperSTT, repeats_itself
+from claritymentor.stt import repeats_itself
 from claritymentor.types import AudioClip
 from claritymentor.vad import EnergyVAD, trim_to_speech
 from claritymentor.devtools.speech import espeak_wav
@@ -65,18 +63,17 @@ def test_short_encoder_window_reads_the_same_words_as_the_30_s_window(loaded, qu
     speech = trim_to_speech(loaded.pipeline.vad, clip_from_file(question_wav, config.audio)).speech
     assert stt.window_s(speech.duration_s) == 10.0 and stt.window_s(29.5) == 30.0
     short = stt.transcribe_short_window(speech.samples, 10.0)
-    assert short.ok and _words(short.text) == _words(stt._transcribe_full(speech).text)
+    assert short.ok and _words(short.text) == _words(stt.transcribe_full(speech).text)
 
 
 @pytest.mark.parametrize("text", ["Yes.", "No."])
-def test_a_looping_short_window_is_caught_and_redone_with_30_s(loaded, tmp_path, config, text, monkeypatch):
+def test_a_looping_short_window_is_caught_and_redone_with_30_s(loaded, tmp_path, config, text):
     """A window no longer than the speech makes tiny.en loop; that result must not be used."""
     stt = loaded.pipeline.stt
     clip = clip_from_file(espeak_wav(tmp_path / "w.wav", text, pad_s=0.5), config.audio)
     looped = stt.transcribe_short_window(clip.samples, clip.duration_s)
     assert not looped.ok and repeats_itself(looped.text), looped
-    monkeypatch.setattr(stt_module, "WINDOW_MARGIN_S", 0.0)
-    narrow = FasterWhisperSTT(stt._model, dataclasses.replace(stt._cfg, encoder_window_s=0.5), stt.name)
+    narrow = stt.with_window(0.5, margin_s=0.0)
     assert narrow.window_s(clip.duration_s) == pytest.approx(clip.duration_s)
     assert _words(narrow.transcribe(clip).text) == _words(text) and narrow.fallbacks == 1
 
