@@ -1,6 +1,6 @@
 """ClarityMentor web app: wires the page to the handlers in ``claritymentor.ui``.
 
-    python app.py [--profile embedded|hub] [--host 127.0.0.1] [--port 7860]
+    python app.py [--profile embedded|hub|space] [--host 127.0.0.1] [--port 7860] [--share]
 
 All models load once, before the server starts (``get_pipeline`` caches them); each
 browser gets its own ``gr.State`` session.
@@ -129,19 +129,35 @@ def build_demo(loaded: LoadedPipeline) -> gr.Blocks:
     return demo
 
 
+def serving(args: argparse.Namespace, env=os.environ) -> tuple[str, int, bool]:
+    """(host, port, share): the command line first, then CLARITYMENTOR_HOST / _PORT / _SHARE,
+    then GRADIO_SERVER_NAME / _PORT (what Hugging Face Spaces and Docker set), then local."""
+    host = args.host or env.get("CLARITYMENTOR_HOST") or env.get("GRADIO_SERVER_NAME") or "127.0.0.1"
+    port = args.port or int(env.get("CLARITYMENTOR_PORT") or env.get("GRADIO_SERVER_PORT") or 7860)
+    return host, port, bool(args.share or env.get("CLARITYMENTOR_SHARE") == "1")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="ClarityMentor web app")
     parser.add_argument("--profile", choices=PROFILES, default=None,
-                        help="model profile (default: $CLARITYMENTOR_PROFILE or embedded)")
-    parser.add_argument("--host", default=os.environ.get("CLARITYMENTOR_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("CLARITYMENTOR_PORT", "7860")))
+                        help="model profile (default: $CLARITYMENTOR_PROFILE, space on a Hugging Face Space, "
+                             "else embedded)")
+    parser.add_argument("--host", help="address to listen on (default: $CLARITYMENTOR_HOST, $GRADIO_SERVER_NAME, "
+                                       "127.0.0.1)")
+    parser.add_argument("--port", type=int, help="default: $CLARITYMENTOR_PORT, $GRADIO_SERVER_PORT, 7860")
+    parser.add_argument("--share", action="store_true", help="ask Gradio for a public link (also CLARITYMENTOR_SHARE=1)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    host, port, share = serving(args)
     cfg = load_config(args.profile)
     demo = build_demo(get_pipeline(cfg))
     demo.queue(default_concurrency_limit=1, max_size=32)
-    demo.launch(server_name=args.host, server_port=args.port, max_file_size=f"{int(cfg.audio.max_upload_mb)}mb",
-                show_error=True, js=ui.player_js())
+    demo.launch(server_name=host, server_port=port, share=share, max_file_size=f"{int(cfg.audio.max_upload_mb)}mb",
+                show_error=True, js=ui.player_js(), prevent_thread_lock=True)
+    if share and not demo.share_url:
+        logger.warning("no public share link could be made (no network, or on a Space); serving locally at %s",
+                       demo.local_url)
+    demo.block_thread()
 
 
 if __name__ == "__main__":

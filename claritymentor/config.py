@@ -148,11 +148,12 @@ def default_cache_dir() -> Path:
 def load_config(profile: str | None = None, config_dir: str | Path | None = None) -> AppConfig:
     """Load and validate the configuration for ``profile``.
 
-    ``profile`` defaults to the CLARITYMENTOR_PROFILE environment variable, then ``hub`` on
+    ``profile`` defaults to the CLARITYMENTOR_PROFILE environment variable, then ``space`` on
     a Hugging Face Space, else ``embedded``. Raises ConfigError with what to fix.
     """
-    # On a Hugging Face Space (SPACE_ID is set) the weight packages are not installed: use the hub.
-    profile = profile or os.environ.get("CLARITYMENTOR_PROFILE") or ("hub" if os.environ.get("SPACE_ID") else "embedded")
+    # On a Hugging Face Space (SPACE_ID is set) the weight packages are not installed: the
+    # space profile loads the same models by hub id.
+    profile = profile or os.environ.get("CLARITYMENTOR_PROFILE") or ("space" if os.environ.get("SPACE_ID") else "embedded")
     if profile not in PROFILES:
         raise ConfigError(f"unknown profile {profile!r}; choose one of {list(PROFILES)}")
     cdir = Path(config_dir or os.environ.get("CLARITYMENTOR_CONFIG_DIR") or DEFAULT_CONFIG_DIR)

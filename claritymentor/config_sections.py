@@ -10,7 +10,7 @@ from claritymentor.constants import SAMPLE_RATE
 from claritymentor.safety import SafetyConfig
 
 EMOTIONS: tuple[str, ...] = ("anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise")
-PROFILES: tuple[str, ...] = ("embedded", "hub")
+PROFILES: tuple[str, ...] = ("embedded", "hub", "space")
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_DIR = ROOT / "config"
 

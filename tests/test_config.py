@@ -30,7 +30,7 @@ def test_profile_from_environment(monkeypatch):
 
 
 def test_unknown_profile_lists_choices():
-    with pytest.raises(ConfigError, match=r"unknown profile 'gpu'; choose one of \['embedded', 'hub'\]"):
+    with pytest.raises(ConfigError, match=r"unknown profile 'gpu'; choose one of \['embedded', 'hub', 'space'\]"):
         load_config("gpu")
 
 
@@ -75,7 +75,12 @@ def test_broken_yaml_is_reported(tmp_path):
         load_config("embedded", config_dir=d)
 
 
-def test_space_defaults_to_the_hub_profile(monkeypatch):
+def test_a_space_runs_claritymentor_itself_by_hub_id(monkeypatch):
     monkeypatch.delenv("CLARITYMENTOR_PROFILE", raising=False)
     monkeypatch.setenv("SPACE_ID", "someone/claritymentor")
-    assert load_config().profile == "hub"
+    cfg = load_config()
+    assert cfg.profile == "space"
+    assert cfg.llm.model == "HuggingFaceTB/SmolLM2-135M-Instruct" and cfg.llm.use_adapter  # the adapter's base
+    assert cfg.stt.model == "Systran/faster-whisper-tiny.en"
+    assert cfg.text_emotion.model == cfg.crisis.encoder == "sentence-transformers/all-MiniLM-L6-v2"
+    assert cfg.text_emotion.encoder_adapter and cfg.crisis.encoder_adapter  # the fine-tuned encoders apply too
