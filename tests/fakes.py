@@ -156,3 +156,14 @@ class ScriptedDetector:
 
     def reset(self):
         self.speaking = False
+
+
+def config_copy(folder):
+    """A copy of the shipped config files in ``folder``, for a test to edit."""
+    import shutil
+
+    from claritymentor.config import DEFAULT_CONFIG_DIR
+
+    for f in ("voice_config.yaml", "emotion_prompts.yaml", "safety.yaml"):
+        shutil.copy(DEFAULT_CONFIG_DIR / f, folder / f)
+    return folder

@@ -1,9 +1,8 @@
-import shutil
-
 import pytest
 
-from claritymentor.config import EMOTIONS, DEFAULT_CONFIG_DIR, load_config
+from claritymentor.config import EMOTIONS, load_config
 from claritymentor.errors import ConfigError
+from tests.fakes import config_copy
 
 
 def test_embedded_profile_is_the_default(monkeypatch):
@@ -34,12 +33,6 @@ def test_unknown_profile_lists_choices():
         load_config("gpu")
 
 
-def _config_copy(tmp_path):
-    for f in ("voice_config.yaml", "emotion_prompts.yaml", "safety.yaml"):
-        shutil.copy(DEFAULT_CONFIG_DIR / f, tmp_path / f)
-    return tmp_path
-
-
 @pytest.mark.parametrize(
     "old,new,message",
     [
@@ -51,7 +44,7 @@ def _config_copy(tmp_path):
     ],
 )
 def test_invalid_voice_config_says_what_to_fix(tmp_path, old, new, message):
-    d = _config_copy(tmp_path)
+    d = config_copy(tmp_path)
     text = (d / "voice_config.yaml").read_text()
     assert old in text
     (d / "voice_config.yaml").write_text(text.replace(old, new, 1))
@@ -60,7 +53,7 @@ def test_invalid_voice_config_says_what_to_fix(tmp_path, old, new, message):
 
 
 def test_missing_emotion_in_prompts_is_reported(tmp_path):
-    d = _config_copy(tmp_path)
+    d = config_copy(tmp_path)
     text = (d / "emotion_prompts.yaml").read_text()
     start = text.index("  surprise:")
     (d / "emotion_prompts.yaml").write_text(text[:start])
@@ -69,7 +62,7 @@ def test_missing_emotion_in_prompts_is_reported(tmp_path):
 
 
 def test_broken_yaml_is_reported(tmp_path):
-    d = _config_copy(tmp_path)
+    d = config_copy(tmp_path)
     (d / "voice_config.yaml").write_text("defaults: [unclosed\n")
     with pytest.raises(ConfigError, match="voice_config.yaml is not valid YAML"):
         load_config("embedded", config_dir=d)

@@ -94,13 +94,11 @@ def test_ordinary_turn_is_not_marked(config):
 
 
 def test_safety_text_is_configurable_and_validated(tmp_path):
-    import shutil
-
-    from claritymentor.config import DEFAULT_CONFIG_DIR, load_config
+    from claritymentor.config import load_config
     from claritymentor.errors import ConfigError
+    from tests.fakes import config_copy
 
-    for f in ("voice_config.yaml", "emotion_prompts.yaml", "safety.yaml"):
-        shutil.copy(DEFAULT_CONFIG_DIR / f, tmp_path / f)
+    config_copy(tmp_path)
     (tmp_path / "safety.yaml").write_text("reply: Call 113 now.\nresources: 'Helpline: 0800 000'\n")
     assert load_config("embedded", config_dir=tmp_path).safety.reply == "Call 113 now."
     (tmp_path / "safety.yaml").write_text("reply: ''\nresources: x\n")
