@@ -4,21 +4,18 @@ session), and the launched app."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from claritymentor.devtools.speech import espeak_wav
+from tests.fakes import ROOT, free_port, wait_until
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "artifacts"
 
 
 @pytest.fixture(scope="session")
@@ -45,27 +42,6 @@ def loaded(config):
     from claritymentor.factory import get_pipeline
 
     return get_pipeline(config)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(predicate, timeout_s: float, what: str, interval_s: float = 0.5):
-    """Poll ``predicate`` until it returns a truthy value or the deadline passes."""
-    deadline = time.monotonic() + timeout_s
-    last_error = None
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-            if value:
-                return value
-        except Exception as e:  # not ready yet
-            last_error = e
-        time.sleep(interval_s)
-    raise TimeoutError(f"{what} not ready after {timeout_s:.0f} s (last error: {last_error})")
 
 
 @pytest.fixture(scope="session")

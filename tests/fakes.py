@@ -1,6 +1,10 @@
-"""Scripted fakes for the stage protocols (no models)."""
+"""Scripted fakes for the stage protocols (no models), and the helpers tests share."""
 
 from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
 
 import numpy as np
 
@@ -8,6 +12,10 @@ from claritymentor.config import EMOTIONS, FusionConfig
 from claritymentor.fusion import fuse
 from claritymentor.types import (ProsodyReading, SpeechAudio, SpeechSegment, StageTimings, TextEmotion, Transcript,
                                  TurnResult)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "artifacts"  # screenshots and figures the browser tests leave (not in git)
 
 
 def scores(label: str, p: float) -> dict[str, float]:
@@ -167,3 +175,24 @@ def config_copy(folder):
     for f in ("voice_config.yaml", "emotion_prompts.yaml", "safety.yaml"):
         shutil.copy(DEFAULT_CONFIG_DIR / f, folder / f)
     return folder
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout_s: float, what: str, interval_s: float = 0.5):
+    """Poll ``predicate`` until it returns a truthy value or the deadline passes."""
+    deadline = time.monotonic() + timeout_s
+    last_error = None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as e:  # not ready yet
+            last_error = e
+        time.sleep(interval_s)
+    raise TimeoutError(f"{what} not ready after {timeout_s:.0f} s (last error: {last_error})")

@@ -12,7 +12,7 @@ import soundfile as sf
 
 from claritymentor.devtools.browser import first_pieces, launch, open_page, player_log, speech_segments, start_hands_free
 from claritymentor.devtools.speech import espeak_wav
-from tests.conftest import ARTIFACTS
+from tests.fakes import ARTIFACTS
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 SENTENCE = "I feel really anxious about my job interview tomorrow."

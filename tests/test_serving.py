@@ -6,7 +6,7 @@ from importlib import metadata
 import yaml
 
 from app import serving
-from tests.conftest import ROOT
+from tests.fakes import ROOT
 
 
 def _args(host=None, port=None, share=False):

@@ -15,7 +15,7 @@ from gradio_client import Client, handle_file
 from claritymentor.config import load_config
 from claritymentor.llm_loading import dequantised_gguf_dir
 from claritymentor.models_paths import minilm_dir, smollm2_gguf, whisper_tiny_en_dir
-from tests.conftest import ROOT, free_port, wait_until
+from tests.fakes import ROOT, free_port, wait_until
 
 pytestmark = pytest.mark.slow
 
