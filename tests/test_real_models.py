@@ -116,7 +116,7 @@ def test_prosody_arousal_moves_with_each_dimension(loaded, speech_dir, config, d
 def test_shipped_text_emotion_model_meets_the_held_out_targets(loaded):
     """The fine-tuned encoder + head in models/ on every evaluation set (issue targets: implicit
     held out >= 0.80, explicit held out >= 0.88, speech-to-text form within 3 points of clean
-    text; dialogue openings >= 0.80 is not met yet (0.774): the floor here keeps the gain over
+    text; dialogue openings >= 0.80 is not met yet (0.783): the floor here keeps the gain over
     the frozen-encoder model, which scored 0.659)."""
     from claritymentor.emotion_data import (Example, as_transcript, dialogue_openings, evaluate, load_examples,
                                             load_implicit_heldout, split)
