@@ -102,7 +102,7 @@ def build_demo(loaded: LoadedPipeline) -> gr.Blocks:
         audio_feed.change(None, audio_feed, None, js="(v) => { window.cmPlayer && window.cmPlayer.push(v); }")
         mic.start_recording(functools.partial(ui.barge_in, resources), conv, [audio_feed, chat],
                             api_visibility="private",
-                            js="() => { window.cmPlayer && window.cmPlayer.stop(); }")
+                            js="(c) => { window.cmPlayer && window.cmPlayer.stop(); return c; }")
         mic.stop_recording(voice_fn, [conv, mic, use_adapter], outputs, api_name="voice_turn",
                            concurrency_id="turn")
         mic.upload(voice_fn, [conv, mic, use_adapter], outputs, api_visibility="private", concurrency_id="turn")
