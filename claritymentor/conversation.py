@@ -53,6 +53,7 @@ class Conversation:
         self._cut_while_writing: Cut | None = None
         self._recorded: tuple[int, int, bool] | None = None  # (reply id, turn index, adapter) still playing
         self._shown_phase: str | None = None
+        self._cleared_through = 0  # replies up to this id belong to a conversation that was cleared
         self.prefilling: threading.Thread | None = None  # the latest background prefill
 
     def __deepcopy__(self, memo) -> "Conversation":
@@ -85,6 +86,8 @@ class Conversation:
         and prefill the next turn's prompt."""
         with self._lock:
             self._playback.written(reply_id)
+            if reply_id <= self._cleared_through:  # "New conversation" was pressed meanwhile
+                return self._state
             new = add_turn(self._state, result, model)
             index = new.turns[-1].index
             cut, self._cut_while_writing = self._cut_while_writing, None
@@ -120,6 +123,7 @@ class Conversation:
         with self._lock:
             cut = self._playback.cut(self._clock())
             self._cut_while_writing, self._recorded = None, None
+            self._cleared_through = self._playback.reply_id
             self._state = SessionState()
             return cut
 

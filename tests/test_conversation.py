@@ -108,6 +108,15 @@ def test_clear_stops_the_reply_and_empties_the_history(clock):
     assert conv.state.turns == []
 
 
+def test_a_reply_finishing_after_a_clear_stays_out_of_the_new_conversation(clock):
+    conv = Conversation(clock=clock)
+    reply, _ = speaking(conv)
+    conv.clear()  # pressed while the reply was still being written
+    assert finish(conv, reply).turns == [] and conv.state.turns == []
+    nxt, _ = speaking(conv)
+    assert len(finish(conv, nxt).turns) == 1
+
+
 def test_interrupted_turn_in_history_and_chat():
     state = add_turn(SessionState(), replace(result("I am stressed"), reply_text="Breathe. Then list tasks."), "m")
     cut = mark_interrupted(state, 1, "Breathe.")
