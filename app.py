@@ -62,9 +62,11 @@ def build_demo(loaded: LoadedPipeline) -> gr.Blocks:
                     reply_audio = gr.Audio(label="Mentor's last reply (it plays as it is written; replay here)",
                                            autoplay=False, interactive=False, elem_id="reply-audio")
                 # The reply's pieces travel to the page's player (claritymentor/player.js) through
-                # this hidden box; hands-free utterances signal the turn handler through the other.
+                # the first hidden box; hands-free utterances signal the turn handler through the
+                # second, and a barge-in that shortened the last reply signals a chat refresh (third).
                 audio_feed = gr.Textbox(visible="hidden", elem_id="audio-feed")
                 heard = gr.Textbox(visible="hidden", elem_id="heard-signal")
+                history_changed = gr.Textbox(visible="hidden", elem_id="history-signal")
                 with gr.Row():
                     text = gr.Textbox(placeholder="…or type to the mentor and press Enter", show_label=False,
                                       scale=4, elem_id="text-in", max_length=MAX_TEXT_CHARS)
@@ -115,11 +117,11 @@ def build_demo(loaded: LoadedPipeline) -> gr.Blocks:
                           api_visibility="private").then(
             None, hands_free, None,
             js="(on) => { if (on) setTimeout(() => document.querySelector('#live-mic button.record-button')?.click(), 500); }")
-        live_mic.stream(functools.partial(ui.listen, resources), [conv, live_mic],
-                        [live_status, heard, audio_feed, chat],
+        live_mic.stream(ui.listen, [conv, live_mic], [live_status, heard, audio_feed, history_changed],
                         stream_every=0.25, time_limit=3600, concurrency_limit=None, concurrency_id="listen",
-                        show_progress="hidden",  # it runs all the time: no loading marks on the chat
                         api_name="listen")
+        history_changed.change(functools.partial(ui.show_chat, resources), conv, chat, api_visibility="private",
+                               show_progress="hidden")
         # no progress overlay: an answer prepared early may be dropped; the status line says what happens
         heard.change(functools.partial(ui.hands_free_turn, runner), [conv, heard, use_adapter], outputs,
                      concurrency_id="turn", api_visibility="private", show_progress="hidden")

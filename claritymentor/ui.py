@@ -73,18 +73,26 @@ def hands_free_turn(runner: TurnRunner, conv: Conversation, signal: str | None, 
         yield outputs(PageUpdate())
 
 
-def listen(resources: str, conv: Conversation, chunk):
+def listen(conv: Conversation, chunk):
     """One streamed microphone chunk in hands-free mode. Returns (status line, utterance
-    signal, player message, chat): the signal changes when a turn has ended, which starts
-    ``hands_free_turn``; the chat changes when a barge-in cut a recorded reply."""
+    signal, player message, history signal): the utterance signal changes when a turn has
+    ended, which starts ``hands_free_turn``; the history signal when a barge-in cut a
+    recorded reply, which starts ``show_chat``. (The chat is not an output of this stream:
+    a stream's outputs are re-rendered in the page on every chunk, four times a second.)"""
     if chunk is None:
         return gr.skip(), gr.skip(), gr.skip(), gr.skip()
     rate, samples = chunk
     r = conv.listen(int(rate), samples)
+    now = f"{conv.reply_id}:{time.monotonic():.3f}"
     return (PHASE_TEXT[r.phase] if r.phase_changed else gr.skip(),
-            f"{conv.reply_id}:{time.monotonic():.3f}" if r.utterances else gr.skip(),
+            now if r.utterances else gr.skip(),
             stop_message(r.cut.reply_id) if r.cut is not None else gr.skip(),
-            chat_messages(conv.state, resources) if r.history_changed else gr.skip())
+            now if r.history_changed else gr.skip())
+
+
+def show_chat(resources: str, conv: Conversation):
+    """The chat as the history has it now (after a barge-in shortened the last reply)."""
+    return chat_messages(conv.state, resources)
 
 
 def barge_in(resources: str, conv: Conversation):
