@@ -58,26 +58,25 @@ def whole_page(state: SessionState, result: TurnResult | None = None, resources:
             audio = (result.reply_audio.sample_rate, result.reply_audio.samples)
         warnings = tuple(result.warnings)
         notice = "⚠ " + " ".join(result.warnings) if result.warnings else ""
-    if state.had_crisis() and resources:  # the resources stay on the page for the rest of the session
-        notice = crisis_banner(resources, notice)
     return PageUpdate(
         chat=chat_messages(state, resources), reply_audio=audio, timeline=timeline_frame(state),
         timeline_summary=timeline_summary(state), timings_table=timings_frame(state),
         last_timings=timings_markdown(result) if result else "",
         details=details(result, state.turns[-1].index) if result else {},
-        notice=notice, feed=feed, warnings=warnings)
+        notice=notice_area(state, notice, resources), feed=feed, warnings=warnings)
 
 
 def notice_only(state: SessionState, notice: str, resources: str) -> PageUpdate:
     """A hands-free problem shown in the notice area (nobody pressed anything to get a pop-up)."""
+    return PageUpdate(chat=chat_messages(state, resources), notice=notice_area(state, notice, resources))
+
+
+def notice_area(state: SessionState, notice: str, resources: str) -> str:
+    """The notice area: after a crisis turn the resources come first and stay for the rest
+    of the session, then any other notice."""
     if state.had_crisis() and resources:
-        notice = crisis_banner(resources, notice)
-    return PageUpdate(chat=chat_messages(state, resources), notice=notice)
-
-
-def crisis_banner(resources: str, notice: str = "") -> str:
-    """The notice area after a crisis turn: the resources first, then any other notice."""
-    return f"### {CRISIS_MARK}\n{resources}\n\n{notice}".strip()
+        return f"### {CRISIS_MARK}\n{resources}\n\n{notice}".strip()
+    return notice
 
 
 def details(result: TurnResult, turn_index: int) -> dict:

@@ -87,7 +87,7 @@ def main() -> None:
     args = ap.parse_args()
     cfg = load_config("embedded").stt
     full = FasterWhisperSTT.load(dataclasses.replace(cfg, encoder_window_s=30.0))
-    short = FasterWhisperSTT.load(dataclasses.replace(cfg, encoder_window_s=args.window))
+    short = full.with_window(args.window)  # the same loaded model, the short window
     with tempfile.TemporaryDirectory() as tmp:
         for name, texts in (("tuning", TUNING), ("held out", HELD_OUT)):
             items = clips(texts, Path(tmp))
