@@ -4,14 +4,12 @@ session), and the launched app."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from claritymentor.devtools.speech import espeak_wav
-from tests.fakes import ROOT, free_port, wait_until
+from tests.fakes import free_port, running_app
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -47,29 +45,6 @@ def loaded(config):
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory):
     """The real app, started as a user would (python app.py), on a free port."""
-    import urllib.request
-
     port = free_port()
-    log = tmp_path_factory.mktemp("app") / "app.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, stdout=out,
-                                stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    def ready():
-        if proc.poll() is not None:
-            return "exited"
-        return urllib.request.urlopen(url, timeout=2).status == 200
-
-    try:
-        state = wait_until(ready, 240, "the app")
-    except TimeoutError:
-        state = "timed out"
-    if state is not True:
-        proc.kill()
-        raise RuntimeError(f"app {state}:\n" + log.read_text()[-3000:])
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with running_app(port, tmp_path_factory.mktemp("app") / "app.log", ("--port", str(port))) as url:
+        yield url

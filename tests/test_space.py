@@ -4,9 +4,6 @@ hub id from the Hugging Face cache. The cache is filled offline from the embedde
 packages, under the hub ids the space profile names."""
 
 import os
-import subprocess
-import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -15,7 +12,7 @@ from gradio_client import Client, handle_file
 from claritymentor.config import load_config
 from claritymentor.llm_loading import dequantised_gguf_dir
 from claritymentor.models_paths import minilm_dir, smollm2_gguf, whisper_tiny_en_dir
-from tests.fakes import ROOT, free_port, wait_until
+from tests.fakes import free_port, running_app
 
 pytestmark = pytest.mark.slow
 
@@ -46,18 +43,8 @@ def space_url(tmp_path_factory, config):
     env.update(SPACE_ID="someone/claritymentor", GRADIO_SERVER_NAME="0.0.0.0", GRADIO_SERVER_PORT=str(port),
                HF_HUB_CACHE=str(cache), HF_HUB_OFFLINE="1")
     log = tmp_path_factory.mktemp("space-app") / "app.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(lambda: proc.poll() is None and urllib.request.urlopen(url, timeout=2).status == 200, 240,
-                   "the Space-style app")
-    except TimeoutError:
-        proc.kill()
-        raise RuntimeError("the app did not start as a Space:\n" + log.read_text()[-3000:])
-    yield url, log
-    proc.terminate()
-    proc.wait(10)
+    with running_app(port, log, env=env) as url:  # no flags: host and port come from GRADIO_SERVER_*
+        yield url, log
 
 
 def test_a_space_serves_claritymentor_from_hub_ids_on_its_own_host_and_port(space_url, question_wav):
