@@ -11,7 +11,7 @@ TARGET_RECALL of the dev crisis messages. A miss is the worst failure the produc
 have, so recall decides; the false alarms it costs on the dev negatives (many of them
 written to mirror crisis messages in harmless settings: "I've picked a date for the
 wedding") are printed. The cross-validated scores are kept in
-``artifacts/crisis_cv.tsv``. The held-out lists (``heldout.tsv``, ``heldout2.tsv``) are
+``artifacts/crisis_cv.tsv``. The held-out lists (``HELD_OUT_LISTS``) are
 never used here.
 
     .venv/bin/python scripts/train_crisis.py    # writes models/crisis_lora/ and models/crisis_head.npz

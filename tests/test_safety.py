@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from claritymentor.safety import check_crisis
+from claritymentor.safety_data import HELD_OUT_LISTS
 from claritymentor.types import AudioClip
 from tests.fakes import FakeLLM, FakeProsody, FakeSTT, FakeTextEmotion, make_pipeline
 
@@ -65,7 +66,7 @@ def _words(text):
 def test_no_dev_message_is_a_near_copy_of_a_held_out_one():
     """The semantic layer trains on the dev lists; a dev line sharing three quarters of its
     words with a held-out line would make the held-out figures flatter the detector."""
-    held = [_words(t) for name in ("heldout.tsv", "heldout2.tsv") for t, _ in rows(name)]
+    held = [_words(t) for name in HELD_OUT_LISTS for t, _ in rows(name)]
     for name in sorted(p.name for p in DATA.glob("dev*.tsv")):
         for text, _ in rows(name):
             words = _words(text)
