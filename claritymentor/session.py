@@ -51,8 +51,12 @@ class SessionState:
     turns: list[TurnRecord] = field(default_factory=list)
 
     def history_pairs(self) -> list[tuple[str, str]]:
-        """(user, mentor) pairs for the prompt."""
-        return [(t.user_text, t.reply_text) for t in self.turns]
+        """(user, mentor) pairs for the prompt: the whole conversation, or, once a turn was a
+        crisis turn, only from the latest crisis turn on. What came before (a flatmate, an
+        exam) is not what the mentor should bring back to someone in crisis, and the small
+        model would otherwise pick it up from a reply to "ok"."""
+        start = max((i for i, t in enumerate(self.turns) if t.crisis), default=0)
+        return [(t.user_text, t.reply_text) for t in self.turns[start:]]
 
     def had_crisis(self) -> bool:
         """Whether any turn of this session was a crisis turn: the resources then stay on the

@@ -114,3 +114,17 @@ def test_crisis_resources_stay_on_the_page_for_the_rest_of_the_session(config):
     assert "crisis support" in notice and "findahelpline.com" in notice
     fresh = add_turn(SessionState(), later, "m")
     assert whole_page(fresh, later, config.safety.resources).notice == ""
+
+
+def test_after_a_crisis_turn_the_prompt_history_starts_at_it(config):
+    """Earlier topics stay in the chat but leave the mentor's prompt once a crisis turn came."""
+    from tests.fakes import FakeTextEmotion, make_pipeline
+
+    p = make_pipeline(config, text_emotion=FakeTextEmotion("sadness", 0.8), prosody=None)
+    state = add_turn(SessionState(), p.text_turn("My flatmate keeps using my shampoo.", []), "m")
+    state = add_turn(state, p.text_turn("Honestly I don't want to wake up tomorrow.", state.history_pairs()), "m")
+    assert state.turns[-1].crisis
+    state = add_turn(state, p.text_turn("ok", state.history_pairs(), after_crisis=True), "m")
+    users = [u for u, _ in state.history_pairs()]
+    assert users == ["Honestly I don't want to wake up tomorrow.", "ok"]
+    assert len(chat_messages(state)) == 6  # the page still shows the whole conversation
