@@ -34,11 +34,18 @@ from claritymentor.sentence_encoder import SentenceEncoder
 
 logger = logging.getLogger(__name__)
 
+_TOPIC_AFTER = (r"(?!\s+(squad|prevention|awareness|research|rates?|statistics|risk\s+factors|training|"
+                r"charity|charities|policy|policies|module|lecture|seminar|documentary|bomb(er|ers|ing)?))")
+
 _P = [
     # explicit
-    ("kill_self", r"\b(kill|killing|killed|hurt|hurting|harm|harming|cut|cutting|burn|burning)\s+myself\b"),
-    ("suicide", r"\bsuicid(e|al)\b(?!\s+squad)"),
-    ("self_harm", r"\bself[-\s]?harm(ing|ed)?\b"),
+    ("kill_self", r"\b(kill|killing|killed|hurt|hurting|harm|harming|cut|cutting|burn|burning)\s+myself\b"
+                  r"(?!\s+(laughing|shaving|cooking|playing|running|training|by\s+accident|accidentally|"
+                  r"on\s+(a|an|the|some|my)\s|at\s+(the\s+)?(gym|work)|in\s+the\s+kitchen|while\s+(cooking|shaving)))"),
+    # the words themselves fire, except as the name of a topic, a field or a campaign
+    # ("suicide prevention", "a lecture on self-harm"): the semantic layer judges those
+    ("suicide", r"\bsuicid(e|al)\b" + _TOPIC_AFTER),
+    ("self_harm", r"\bself[-\s]?harm(ing|ed)?\b" + _TOPIC_AFTER),
     ("end_life", r"\bend(ing)?\s+(my\s+(own\s+)?life|it\s+all)\b"),
     ("want_die", r"\b(want|wanna|wish|wishing|ready|going|plan(ning)?|deserve)\s+(I\s+could\s+)?(to\s+)?die\b"
                  r"(?!\s+(of|from)\s+(embarrassment|laughing|shame|boredom))"),
@@ -59,11 +66,25 @@ _P = [
     ("tired_alive", r"\b(tired|sick)\s+of\s+(being\s+alive|living)\b(?!\s+with)"),
     ("cant_go_on", r"\bcan'?t\s+go\s+on\b(\s+(living|like\s+this|anymore|any\s+more|any\s+longer))?(?=\s*[.!?,]|\s*$|\s+(living|like|anymore|any))"),
     ("disappear", r"\b(disappear|vanish)\s+forever\b"),
-    ("goodbye", r"\b(said|saying|written|wrote|writing)\s+(my\s+)?(a\s+)?goodbye(s)?(\s+(letter|note))?\b|\bsuicide\s+note\b"
+    ("goodbye", r"\b(said|saying|written|wrote|writing)\s+(my\s+)?(a\s+)?goodbye(s)?(\s+(letters?|notes?|messages?|post))?\b"
+                r"(?!\s+(to|at)\s+(the|this|that|our|my|all\s+my)\s+(old\s+|new\s+)?(team|colleagues|students|class|"
+                r"house|home|flat|city|car|job|office|school|childhood|leaving|retirement|teacher|grandma's|"
+                r"grandad's|friends\s+at\s+the\s+airport))"
+                r"(?!\s+(card|party|drinks|do)\b)|\bsuicide\s+note\b"
                 r"|\bgiv(e|ing)\s+away\s+(all\s+)?my\s+(things|stuff|belongings)\b"),
     ("not_around", r"\b(won'?t|will\s+not|not\s+going\s+to)\s+be\s+(around|here|alive)\s+(much\s+longer|for\s+long|next\s+(week|month|year))\b"),
 ]
 PATTERNS = tuple((name, re.compile(rx, re.IGNORECASE)) for name, rx in _P)
+# "an essay on suicide", "a documentary about self-harm": a topic, taken out before the
+# families are matched (the semantic layer still reads the whole message)
+TOPIC_MENTION = re.compile(
+    r"\b(lecture|lectures|talk|essay|paper|papers|article|module|course|documentary|film|book|novel|podcast|study|"
+    r"studies|research|theory|history|statistics|training|seminar|workshop|campaign)\s+(on|about|of|into)\s+"
+    r"(the\s+)?(suicide|self[-\s]?harm(ing)?)\b"
+    # someone else's death or attempt, an idiom, a denial
+    r"|\b(died|dies|die|death)\s+(by|of|from)\s+suicide\b|\blost\s+(\w+\s+){1,3}to\s+suicide\b"
+    r"|\b(his|her|their|patient'?s|brother'?s|sister'?s|friend'?s)\s+suicide\s+attempt"
+    r"|\b(career|social|political|commercial)\s+suicide\b|\bnot\s+suicidal\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -82,7 +103,7 @@ def _normalise(text: str) -> str:
 
 def check_crisis(text: str) -> CrisisCheck:
     """Look for self-harm or suicidal language in ``text``."""
-    t = _normalise(text or "")
+    t = TOPIC_MENTION.sub(" ", _normalise(text or ""))
     names = tuple(name for name, rx in PATTERNS if rx.search(t))
     return CrisisCheck(crisis=bool(names), matches=names)
 

@@ -21,6 +21,7 @@ LISTS = (("dev.tsv", "dev (patterns written on it)"), ("dev2.tsv", "dev 2 (seman
          ("dev4.tsv", "dev 4 (semantic layer trained on it; sleep, idioms, goodbyes)"),
          ("dev5.tsv", "dev 5 (semantic layer trained on it; follow-ups)"),
          ("dev6.tsv", "dev 6 (semantic layer trained on it; indirect, plans, idioms, harmless plans)"),
+         ("dev7.tsv", "dev 7 (semantic layer trained on it; topics, accidents, means in everyday settings)"),
          ("heldout.tsv", "held out"), ("heldout2.tsv", "held out 2 (indirect, written before the semantic layer)"),
          ("heldout3.tsv", "held out 3 (written before dev 7; nobody read its errors)"))
 

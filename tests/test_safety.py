@@ -46,6 +46,36 @@ def test_does_not_fire_on_idioms(text):
     assert not check_crisis(text).crisis
 
 
+@pytest.mark.parametrize("text", [
+    "We raised money for a suicide prevention charity at the bake sale.",
+    "I have to write an essay on self-harm in adolescents for my psychology module.",
+    "My uncle died by suicide when I was little and we light a candle for him every year.",
+    "Forgetting the client's name in the pitch was career suicide.",
+    "I'm not suicidal, just fed up with my landlord.",
+    "I cut myself shaving this morning.",
+    "I burned myself on the oven tray making dinner.",
+    "I nearly killed myself laughing at that video.",
+    "We're saying goodbye to the old office on Friday.",
+    "I wrote a goodbye card for my teacher.",
+])
+def test_phrases_leave_topics_accidents_and_ordinary_goodbyes_to_the_semantic_layer(text):
+    """Mentions of the topic, other people's deaths, accidents and everyday goodbyes do not
+    fire the phrase layer on their own (the semantic layer still reads them)."""
+    assert not check_crisis(text).crisis
+
+
+@pytest.mark.parametrize("text", [
+    "I keep thinking about suicide.",
+    "Honestly I've been feeling suicidal again.",
+    "I cut myself on purpose last night.",
+    "I've said my goodbyes.",
+    "I'm writing goodbye messages to everyone.",
+    "I read about suicide methods online.",
+])
+def test_the_same_words_said_of_oneself_still_fire(text):
+    assert check_crisis(text).crisis
+
+
 @pytest.mark.parametrize("name", ["dev.tsv", "heldout.tsv"])
 def test_recall_and_false_positive_rate(name):
     """Targets: recall >= 0.9 with a false-positive rate <= 0.1 on each list."""
