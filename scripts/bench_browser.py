@@ -105,7 +105,7 @@ def hands_free(p, url: str, tmp: Path, texts: list[str], extra_args) -> list[flo
         page.wait_for_function(f"performance.now() > {mic_start + (t + 1) * 1000}", polling=500,
                                timeout=int((t + 60) * 1000))
         firsts = sorted(first_pieces(page).values(), key=lambda e: e["arrived"])
-        segments = speech_segments(page)
+        segments = speech_segments(page, count=len(ends))
         if len(segments) != len(ends):
             raise SystemExit(f"the page's microphone carried {len(segments)} utterances, not {len(ends)}")
         offsets = [b - (mic_start + end * 1000) for (_, b), end in zip(segments, ends)]

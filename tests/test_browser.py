@@ -117,7 +117,7 @@ def test_hands_free_turns_and_barge_in(app_url, hands_free_wav, playwright):
                                timeout=30_000)
         page.screenshot(path=str(ARTIFACTS / "browser-hands-free.png"), full_page=True)
         firsts = first_pieces(page)
-        (_, heard1), (start2, heard2) = speech_segments(page)  # as the page's microphone carried them
+        (_, heard1), (start2, heard2) = speech_segments(page, count=2)  # as the page's microphone carried them
         latency = {"reply_1_ms": firsts[1]["arrived"] - heard1, "reply_2_ms": firsts[2]["arrived"] - heard2,
                    "barge_in_stop_ms": stops[0]["at"] - start2}
         (ARTIFACTS / "browser-hands-free-latency.json").write_text(json.dumps(latency, indent=1))

@@ -76,18 +76,30 @@ def start_hands_free(page, timeout_ms=20_000) -> float:
     return page.evaluate("window.cmCapture[window.cmCapture.length - 1]")
 
 
-def speech_segments(page, threshold: float = 0.01, gap_ms: float = 500.0) -> list[tuple[float, float]]:
+def speech_segments(page, threshold: float = 0.01, gap_ms: float = 500.0,
+                    count: int | None = None) -> list[tuple[float, float]]:
     """(start, end) page times (ms) of the speech the page's microphone carried: levels
     above ``threshold``, pauses under ``gap_ms`` joined. The end is the last loud reading,
-    so a late reading (a busy page) can only make a latency measured from it longer."""
+    so a late reading (a busy page) can only make a latency measured from it longer.
+    ``count``: the number of utterances the microphone played; a busy page can leave a
+    longer hole inside one, so the closest segments are joined until ``count`` remain."""
+    return segments_from_levels(page.evaluate("window.cmLevels"), threshold, gap_ms, count)
+
+
+def segments_from_levels(levels, threshold: float = 0.01, gap_ms: float = 500.0,
+                         count: int | None = None) -> list[tuple[float, float]]:
+    """``speech_segments`` on (time ms, level) readings."""
     segments: list[list[float]] = []
-    for t, level in page.evaluate("window.cmLevels"):
+    for t, level in levels:
         if level < threshold:
             continue
         if segments and t - segments[-1][1] < gap_ms:
             segments[-1][1] = t
         else:
             segments.append([t, t])
+    while count is not None and len(segments) > count:
+        i = min(range(len(segments) - 1), key=lambda k: segments[k + 1][0] - segments[k][1])
+        segments[i:i + 2] = [[segments[i][0], segments[i + 1][1]]]
     return [(a, b) for a, b in segments]
 
 
