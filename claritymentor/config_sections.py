@@ -94,6 +94,7 @@ class LLMConfig:
     temperature: float = 0.0
     repetition_penalty: float = 1.15
     history_turns: int = 4
+    topic_history: bool = True  # the prompt keeps only the current topic's exchanges (prompts.topic_history)
     max_reply_words: int = 80
     torch_threads: int = 2
     dtype: str = "auto"  # auto = bfloat16 on CPUs with native bf16, else float32

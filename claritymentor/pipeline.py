@@ -26,7 +26,7 @@ from claritymentor.constants import MAX_TEXT_CHARS
 from claritymentor.errors import UserInputError
 from claritymentor.fusion import fuse
 from claritymentor.llm import MentorLLM
-from claritymentor.prompts import conversation_prefix
+from claritymentor.prompts import conversation_prefix, current_topic
 from claritymentor.prosody import SpeechEmotionModel
 from claritymentor.safety import CrisisDetector
 from claritymentor.reply import EMPTY_REPLY_FALLBACK, respond  # noqa: F401  (the fallback is re-exported)
@@ -159,6 +159,8 @@ class Pipeline:
         takes the LLM first (``prefill`` gives way between steps). Returns the thread."""
         if not self.cfg.llm.prefill_next_turn:
             return None
+        if self.cfg.llm.topic_history:
+            history = current_topic(history)
         messages = conversation_prefix(self.cfg.prompts, history, self.cfg.llm.history_turns)
 
         def work() -> None:

@@ -7,13 +7,50 @@ import re
 from collections.abc import Sequence
 
 from claritymentor.config import PromptsConfig
+from claritymentor.sense import key_words
 from claritymentor.types import FusedEmotion
+
+SHORT_WORDS = 6  # "ok", "mostly pans and mugs", "yes, my sister": a reply to what was said, never a new topic
+ANSWER_WORDS = 10  # after the mentor's question, words this short are taken as the answer to it
 
 _MARKDOWN = re.compile(r"(\*\*|__|\*|_|`+|#+\s|>\s|\[|\]\([^)]*\))")
 _LIST_MARK = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+", re.MULTILINE)
 _EMOJI = re.compile(
     "[\U0001f000-\U0001faff\U00002600-\U000027bf\U0001f900-\U0001f9ff\U00002190-\U000021ff\ufe0f\u200d]"
 )
+
+
+def continues(topic: Sequence[tuple[str, str]], user_text: str) -> bool:
+    """Whether the person's new words go on with ``topic`` (the exchanges about the current
+    subject): they are short, or a short answer to the mentor's question ("tiktok mostly, i
+    just scroll in bed"), or share a key word with what the person said in it or with the
+    mentor's last reply. (So a short new subject right after a question is still read as an
+    answer: held-out follow-ups kept 103/109 with 10 words, 57/109 with 6.)"""
+    if not topic:
+        return False
+    n = len(user_text.split())
+    if n <= SHORT_WORDS or (n <= ANSWER_WORDS and topic[-1][1].rstrip().endswith("?")):
+        return True
+    said = key_words(" ".join([*(u for u, _ in topic), topic[-1][1]]))
+    return bool(key_words(user_text) & said)
+
+
+def current_topic(history: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The exchanges since the person last opened a new subject. The small mentor model
+    otherwise carries the earlier subject into the new one ("…take a few minutes to clean
+    those spills" in a reply about a driving test); the chat keeps the whole conversation."""
+    start = 0
+    for i in range(1, len(history)):
+        if not continues(history[start:i], history[i][0]):
+            start = i
+    return list(history[start:])
+
+
+def topic_history(history: Sequence[tuple[str, str]], user_text: str) -> list[tuple[str, str]]:
+    """The history a reply to ``user_text`` is written with: the current topic if the new
+    words go on with it, else none (a new subject starts afresh)."""
+    topic = current_topic(history)
+    return topic if continues(topic, user_text) else []
 
 
 def conversation_prefix(

@@ -21,7 +21,7 @@ import numpy as np
 
 from claritymentor.chunking import SpeechChunker, ends_sentence
 from claritymentor.constants import PIECE_GAP_S
-from claritymentor.prompts import build_messages, clean_for_speech, conversation_text
+from claritymentor.prompts import build_messages, clean_for_speech, conversation_text, topic_history
 from claritymentor.sense import ReplyCheck
 from claritymentor.types import (FusedEmotion, ReplyPiece, SpeechAudio, StageTimings, TurnDone, TurnEvent,
                                  TurnResult)
@@ -45,6 +45,8 @@ def _reply_deltas(p: Pipeline, user_text: str, emotion: FusedEmotion, history: S
                        ", ".join(crisis.matches))
         return iter([p.cfg.safety.reply]), p.cfg.safety.voice_emotion, crisis.matches
     guidance = p.cfg.safety.followup_guidance if after_crisis else None
+    if p.cfg.llm.topic_history:
+        history = topic_history(history, user_text)
     messages = build_messages(p.cfg.prompts, emotion, history, user_text, p.cfg.llm.history_turns, guidance)
     voice = p.cfg.safety.voice_emotion if after_crisis else emotion.label
     return p.llm.stream(messages, use_adapter=use_adapter, stop=stop), voice, ()

@@ -46,7 +46,7 @@ def main() -> None:
                               ("bfloat16 + int8 decode", "bfloat16", True)):
         llm = TransformersLLM.load(dataclasses.replace(cfg.llm, dtype=dtype, int8_decode=int8),
                                    Path(cfg.cache_dir), cfg.resolve(cfg.llm.adapter_path))
-        model, tok = llm.model_for(True), llm._tok
+        model, tok = llm.model_for(True), llm.tokenizer
         rates, prefills = [], []
         with torch.inference_mode():
             for i, messages in enumerate(prompts):

@@ -34,7 +34,8 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from claritymentor.config import EMOTIONS, ROOT, load_config  # noqa: E402
+from claritymentor.config import ROOT, load_config  # noqa: E402
+from claritymentor.devtools.eval_stages import Silent, TaggedEmotion  # noqa: E402
 from claritymentor.llm import TransformersLLM  # noqa: E402
 from claritymentor.lora_data import encode_examples, reply_loss  # noqa: E402
 from claritymentor.mentor_data import DATA_DIR, load_dialogues, split  # noqa: E402
@@ -42,7 +43,6 @@ from claritymentor.pipeline import EMPTY_REPLY_FALLBACK, Pipeline  # noqa: E402
 from claritymentor.prompts import conversation_text  # noqa: E402
 from claritymentor.sense import check_reply  # noqa: E402
 from claritymentor.sentence_encoder import load_sentence_encoder  # noqa: E402
-from claritymentor.types import TextEmotion  # noqa: E402
 
 logger = logging.getLogger("eval_lora")
 MARKDOWN_OR_LIST = re.compile(r"(\*\*|__|`|^\s*#|^\s*(?:[-*+•]|\d+[.)])\s+)", re.MULTILINE)
@@ -97,25 +97,6 @@ def heldout_dialogue_cases() -> list[Case]:
             history = tuple((t[j][1], t[j + 1][1]) for j in range(0, i, 2))
             out.append(Case(t[i][1], history, d.emotion, t[i + 1][1]))
     return out
-
-
-class TaggedEmotion:
-    """The words' emotion as tagged in the data set, so every model gets the same guidance."""
-
-    name = "tagged"
-
-    def __init__(self):
-        self.label = "neutral"
-
-    def classify(self, text):
-        return TextEmotion({e: (1.0 if e == self.label else 0.0) for e in EMOTIONS}, "tagged")
-
-
-class Silent:
-    name = "silent"
-
-    def synthesize(self, text, style):
-        return None
 
 
 class SenseJudge:
@@ -376,7 +357,7 @@ def main() -> None:
     tagged = TaggedEmotion()
     pipeline = Pipeline(cfg=cfg, vad=None, stt=None, text_emotion=tagged, prosody=None, llm=llm, tts=Silent())
     _, held = split(load_dialogues())
-    examples = encode_examples(llm._tok, cfg.prompts, held)
+    examples = encode_examples(llm.tokenizer, cfg.prompts, held)
     examples = evenly(examples, args.ppl_replies)  # a fixed sample (2-core CPU)
     # Every reply of the held-out dialogues would take an hour per model on 2 cores: a fixed,
     # evenly spread sample of them (all of them with --dialogue-sample 0).
