@@ -1,8 +1,8 @@
 """Does the mentor carry an earlier subject into a new one? Each case is the first exchange
 of a held-out mentor dialogue (the person's words and the reference reply) followed by an
 unrelated held-out opening message (no key word in common, longer than a short answer).
-The reply to the new message *leaks* when it uses a key word of the earlier exchange that
-the new message lacks ("…clean those spills" in a reply about a driving test). Printed for
+The reply to the new message *leaks* when it uses a key word of the person's earlier words
+that the new message lacks ("…clean those spills" in a reply about a driving test). Printed for
 the prompt with the whole history and with ``llm.topic_history`` (only the current topic),
 same model, same greedy decoding: with the rule the model never sees the earlier exchange,
 so its count is the rate of chance matches, and the difference is what the history
@@ -69,7 +69,10 @@ def follow_ups_kept() -> tuple[int, int]:
 
 
 def leaked(reply: str, earlier: tuple[str, str], message: str) -> set[str]:
-    return key_words(reply) & (key_words(" ".join(earlier)) - key_words(message))
+    """Key words of the person's earlier words (their subject: "flatmate", "dishes") that the
+    reply uses and the new message lacks. (The earlier *reply's* words would count the
+    mentor's stock phrases, which turn up by chance.)"""
+    return key_words(reply) & (key_words(earlier[0]) - key_words(message))
 
 
 def main() -> None:
