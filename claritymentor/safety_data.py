@@ -9,7 +9,7 @@ import csv
 from claritymentor.config import ROOT
 
 SAFETY_DATA = ROOT / "data" / "safety"
-DEV_LISTS = ("dev.tsv", "dev2.tsv", "dev3.tsv", "dev4.tsv", "dev5.tsv", "dev6.tsv", "dev7.tsv")
+DEV_LISTS = ("dev.tsv", "dev2.tsv", "dev3.tsv", "dev4.tsv", "dev5.tsv", "dev6.tsv", "dev7.tsv", "dev8.tsv")
 HELD_OUT_LISTS = ("heldout.tsv", "heldout2.tsv", "heldout3.tsv")
 
 

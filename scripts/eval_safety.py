@@ -22,6 +22,7 @@ LISTS = (("dev.tsv", "dev (patterns written on it)"), ("dev2.tsv", "dev 2 (seman
          ("dev5.tsv", "dev 5 (semantic layer trained on it; follow-ups)"),
          ("dev6.tsv", "dev 6 (semantic layer trained on it; indirect, plans, idioms, harmless plans)"),
          ("dev7.tsv", "dev 7 (semantic layer trained on it; topics, accidents, means in everyday settings)"),
+         ("dev8.tsv", "dev 8 (semantic layer trained on it; answers with plans and times)"),
          ("heldout.tsv", "held out"), ("heldout2.tsv", "held out 2 (indirect, written before the semantic layer)"),
          ("heldout3.tsv", "held out 3 (written before dev 7; nobody read its errors)"))
 
