@@ -51,7 +51,8 @@ _P = [
                  r"(?!\s+(of|from)\s+(embarrassment|laughing|shame|boredom))"),
     ("wish_dead", r"\bwish\s+I\s+(was|were|'d\s+been|had\s+been)\s+(dead|never\s+born|not\s+alive)\b"
                   r"|\bwish\s+I\s+had\s+never\s+been\s+born\b"),
-    ("overdose", r"\boverdos(e|ing)\b|\b(take|taking|took|swallow|swallowing)\s+(all\s+)?(of\s+)?(my|the|those|these)?\s*pills\b"
+    ("overdose", r"\boverdos(e|ing)\b(?!\s+(calls?|patients?|management|deaths?|awareness|kits?|training|limits?|"
+                 r"rates?|statistics|on\s+(coffee|caffeine|sugar|chocolate|netflix|tv|sunshine)))|\b(take|taking|took|swallow|swallowing)\s+(all\s+)?(of\s+)?(my|the|those|these)?\s*pills\b"
                  r"|\bhow\s+many\s+pills\b"),
     ("jump", r"\bjump(ing)?\s+(off|from|in front of)\s+(a|the|my)?\s*(bridge|roof|building|train|balcony|cliff)"),
     # implicit

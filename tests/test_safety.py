@@ -57,6 +57,8 @@ def test_does_not_fire_on_idioms(text):
     "I nearly killed myself laughing at that video.",
     "We're saying goodbye to the old office on Friday.",
     "I wrote a goodbye card for my teacher.",
+    "Our ambulance crew had two overdose calls on the night shift.",
+    "I've been overdosing on coffee all week.",
 ])
 def test_phrases_leave_topics_accidents_and_ordinary_goodbyes_to_the_semantic_layer(text):
     """Mentions of the topic, other people's deaths, accidents and everyday goodbyes do not
@@ -71,6 +73,7 @@ def test_phrases_leave_topics_accidents_and_ordinary_goodbyes_to_the_semantic_la
     "I've said my goodbyes.",
     "I'm writing goodbye messages to everyone.",
     "I read about suicide methods online.",
+    "I think I might overdose tonight.",
 ])
 def test_the_same_words_said_of_oneself_still_fire(text):
     assert check_crisis(text).crisis
