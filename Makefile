@@ -4,7 +4,7 @@ PY := .venv/bin/python
 export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: setup setup-test run test train-emotion eval-emotion train-crisis eval-safety train-lora eval-lora bench bench-browser
+.PHONY: setup setup-test run test train-emotion eval-emotion train-crisis eval-safety train-lora eval-lora eval-topics bench bench-browser
 
 setup:
 	bash scripts/setup.sh run
@@ -35,6 +35,9 @@ train-lora: setup
 
 eval-lora: setup
 	$(PY) scripts/eval_lora.py
+
+eval-topics: setup
+	$(PY) scripts/eval_topic_switch.py --own-replies
 
 bench: setup
 	$(PY) scripts/bench_latency.py

@@ -41,7 +41,7 @@ _P = [
     # explicit
     ("kill_self", r"\b(kill|killing|killed|hurt|hurting|harm|harming|cut|cutting|burn|burning)\s+myself\b"
                   r"(?!\s+(laughing|shaving|cooking|playing|running|training|by\s+accident|accidentally|"
-                  r"on\s+(a|an|the|some|my)\s|at\s+(the\s+)?(gym|work)|in\s+the\s+kitchen|while\s+(cooking|shaving)))"),
+                  r"on\s+(a|an|the|some|my)\s+(?!(arms?|wrists?|legs?|thighs?|stomach|skin|body|hips?)\b)|at\s+(the\s+)?(gym|work)|in\s+the\s+kitchen|while\s+(cooking|shaving)))"),
     # the words themselves fire, except as the name of a topic, a field or a campaign
     # ("suicide prevention", "a lecture on self-harm"): the semantic layer judges those
     ("suicide", r"\bsuicid(e|al)\b" + _TOPIC_AFTER),

@@ -74,6 +74,7 @@ def test_phrases_leave_topics_accidents_and_ordinary_goodbyes_to_the_semantic_la
     "I'm writing goodbye messages to everyone.",
     "I read about suicide methods online.",
     "I think I might overdose tonight.",
+    "I cut myself on my arm again last night.",
 ])
 def test_the_same_words_said_of_oneself_still_fire(text):
     assert check_crisis(text).crisis
