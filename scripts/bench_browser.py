@@ -21,40 +21,22 @@ The browser shares the 2-core machine with the server, so the figures include it
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import numpy as np
+import soundfile as sf
 
-import numpy as np  # noqa: E402
-import soundfile as sf  # noqa: E402
-
-from claritymentor.devtools.speech import UTTERANCES, espeak_speech, stats  # noqa: E402
-from claritymentor.devtools.browser import first_pieces, launch, open_page, speech_segments, start_hands_free  # noqa: E402
+from claritymentor.devtools.speech import UTTERANCES, espeak_speech, stats
+from claritymentor.devtools.app_process import running_app
+from claritymentor.devtools.browser import first_pieces, launch, open_page, speech_segments, start_hands_free
 
 logger = logging.getLogger("bench_browser")
 GAP_S = 9.0  # silence after each hands-free question: the reply is generated well within it
-
-
-def start_app(port: int) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(240):
-        try:
-            if urllib.request.urlopen(url, timeout=2).status == 200:
-                return proc, url
-        except OSError:
-            time.sleep(1)
-    proc.kill()
-    raise SystemExit("the app did not start")
 
 
 def push_to_talk(p, url: str, tmp: Path, texts: list[str], extra_args) -> dict[str, list[float]]:
@@ -137,19 +119,17 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     texts = UTTERANCES[:args.questions]
-    proc, url = (None, args.app) if args.app else start_app(args.port)
     extra: list[str] = []
-    try:
-        with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
-            # one warm-up turn (first use of each model path in the server)
-            push_to_talk(p, url, Path(tmp), texts[:1], extra)
-            print("push to talk:", flush=True)
-            ptt = push_to_talk(p, url, Path(tmp), texts, extra)
-            print("hands-free:", flush=True)
-            hf = hands_free(p, url, Path(tmp), texts, extra)
-    finally:
-        if proc is not None:
-            proc.terminate()
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        url = args.app or stack.enter_context(running_app(args.port, tmp / "app.log", ("--port", str(args.port))))
+        p = stack.enter_context(sync_playwright())
+        # one warm-up turn (first use of each model path in the server)
+        push_to_talk(p, url, tmp, texts[:1], extra)
+        print("push to talk:", flush=True)
+        ptt = push_to_talk(p, url, tmp, texts, extra)
+        print("hands-free:", flush=True)
+        hf = hands_free(p, url, tmp, texts, extra)
     ratio = statistics.median(ptt["streamed"]) / statistics.median(ptt["whole"])
     print(f"\nIn the page, {len(texts)} questions (3-8 s), Chromium on the same "
           "2-core machine as the server:")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import socket
-import time
 from pathlib import Path
 
 import numpy as np
 
 from claritymentor.config import EMOTIONS, FusionConfig
+from claritymentor.devtools.app_process import running_app  # noqa: F401  (re-exported for conftest and the Space test)
 from claritymentor.fusion import fuse
 from claritymentor.types import (ProsodyReading, SpeechAudio, SpeechSegment, StageTimings, TextEmotion, Transcript,
                                  TurnResult)
@@ -183,52 +182,3 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
-
-def wait_until(predicate, timeout_s: float, what: str, interval_s: float = 0.5):
-    """Poll ``predicate`` until it returns a truthy value or the deadline passes."""
-    deadline = time.monotonic() + timeout_s
-    last_error = None
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-            if value:
-                return value
-        except Exception as e:  # not ready yet
-            last_error = e
-        time.sleep(interval_s)
-    raise TimeoutError(f"{what} not ready after {timeout_s:.0f} s (last error: {last_error})")
-
-
-@contextlib.contextmanager
-def running_app(port: int, log: Path, args: tuple[str, ...] = (), env: dict | None = None):
-    """``python app.py`` started as a user (or a Space) would, its output in ``log``; yields
-    its local URL once it serves, and stops it afterwards."""
-    import subprocess
-    import sys
-    import urllib.request
-
-    with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "app.py", *args], cwd=ROOT, env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-
-    def ready():
-        if proc.poll() is not None:
-            return "exited"
-        return urllib.request.urlopen(url, timeout=2).status == 200
-
-    try:
-        state = wait_until(ready, 240, "the app")
-    except TimeoutError:
-        state = "timed out"
-    if state is not True:
-        proc.kill()
-        raise RuntimeError(f"app {state}:\n" + log.read_text()[-3000:])
-    try:
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
