@@ -34,25 +34,20 @@ from claritymentor.sentence_encoder import SentenceEncoder
 
 logger = logging.getLogger(__name__)
 
-_TOPIC_AFTER = (r"(?!\s+(squad|prevention|awareness|research|rates?|statistics|risk\s+factors|training|"
-                r"charity|charities|policy|policies|module|lecture|seminar|documentary|bomb(er|ers|ing)?))")
-
 _P = [
     # explicit
     ("kill_self", r"\b(kill|killing|killed|hurt|hurting|harm|harming|cut|cutting|burn|burning)\s+myself\b"
                   r"(?!\s+(laughing|shaving|cooking|playing|running|training|by\s+accident|accidentally|"
                   r"on\s+(a|an|the|some|my)\s+(?!(arms?|wrists?|legs?|thighs?|stomach|skin|body|hips?)\b)|at\s+(the\s+)?(gym|work)|in\s+the\s+kitchen|while\s+(cooking|shaving)))"),
-    # the words themselves fire, except as the name of a topic, a field or a campaign
-    # ("suicide prevention", "a lecture on self-harm"): the semantic layer judges those
-    ("suicide", r"\bsuicid(e|al)\b" + _TOPIC_AFTER),
-    ("self_harm", r"\bself[-\s]?harm(ing|ed)?\b" + _TOPIC_AFTER),
+    # the words themselves fire, except as a topic (TOPIC_MENTION, below)
+    ("suicide", r"\bsuicid(e|al)\b"),
+    ("self_harm", r"\bself[-\s]?harm(ing|ed)?\b"),
     ("end_life", r"\bend(ing)?\s+(my\s+(own\s+)?life|it\s+all)\b"),
     ("want_die", r"\b(want|wanna|wish|wishing|ready|going|plan(ning)?|deserve)\s+(I\s+could\s+)?(to\s+)?die\b"
                  r"(?!\s+(of|from)\s+(embarrassment|laughing|shame|boredom))"),
     ("wish_dead", r"\bwish\s+I\s+(was|were|'d\s+been|had\s+been)\s+(dead|never\s+born|not\s+alive)\b"
                   r"|\bwish\s+I\s+had\s+never\s+been\s+born\b"),
-    ("overdose", r"\boverdos(e|ing)\b(?!\s+(calls?|patients?|management|deaths?|awareness|kits?|training|limits?|"
-                 r"rates?|statistics|on\s+(coffee|caffeine|sugar|chocolate|netflix|tv|sunshine)))|\b(take|taking|took|swallow|swallowing)\s+(all\s+)?(of\s+)?(my|the|those|these)?\s*pills\b"
+    ("overdose", r"\boverdos(e|ing)\b|\b(take|taking|took|swallow|swallowing)\s+(all\s+)?(of\s+)?(my|the|those|these)?\s*pills\b"
                  r"|\bhow\s+many\s+pills\b"),
     ("jump", r"\bjump(ing)?\s+(off|from|in front of)\s+(a|the|my)?\s*(bridge|roof|building|train|balcony|cliff)"),
     # implicit
@@ -76,12 +71,17 @@ _P = [
     ("not_around", r"\b(won'?t|will\s+not|not\s+going\s+to)\s+be\s+(around|here|alive)\s+(much\s+longer|for\s+long|next\s+(week|month|year))\b"),
 ]
 PATTERNS = tuple((name, re.compile(rx, re.IGNORECASE)) for name, rx in _P)
-# "an essay on suicide", "a documentary about self-harm": a topic, taken out before the
-# families are matched (the semantic layer still reads the whole message)
+# The words used as a topic, a field or a campaign ("an essay on suicide", "suicide
+# prevention", "an overdose call"): taken out before the families are matched (the
+# semantic layer still reads the whole message).
 TOPIC_MENTION = re.compile(
     r"\b(lecture|lectures|talk|essay|paper|papers|article|module|course|documentary|film|book|novel|podcast|study|"
     r"studies|research|theory|history|statistics|training|seminar|workshop|campaign)\s+(on|about|of|into)\s+"
     r"(the\s+)?(suicide|self[-\s]?harm(ing)?)\b"
+    r"|\b(suicid(e|al)|self[-\s]?harm(ing|ed)?)\s+(squad|prevention|awareness|research|rates?|statistics|"
+    r"risk\s+factors|training|charity|charities|policy|policies|module|lecture|seminar|documentary|bomb(er|ers|ing)?)"
+    r"|\boverdos(e|ing)\s+(calls?|patients?|management|deaths?|awareness|kits?|training|limits?|rates?|statistics|"
+    r"on\s+(coffee|caffeine|sugar|chocolate|netflix|tv|sunshine))"
     # someone else's death or attempt, an idiom, a denial
     r"|\b(died|dies|die|death)\s+(by|of|from)\s+suicide\b|\blost\s+(\w+\s+){1,3}to\s+suicide\b"
     r"|\b(his|her|their|patient'?s|brother'?s|sister'?s|friend'?s)\s+suicide\s+attempt"
