@@ -16,11 +16,10 @@ def reply_prompts(prompts: PromptsConfig, dialogue: Dialogue) -> list[tuple[list
     """(chat messages up to a mentor reply, that reply) for every mentor turn, built by the
     app's own ``build_messages`` with the whole dialogue so far as history."""
     out = []
-    turns = dialogue.turns
-    for i in range(1, len(turns), 2):  # turns alternate user / assistant (mentor_data checks)
-        history = [(turns[j][1], turns[j + 1][1]) for j in range(0, i - 1, 2)]
-        messages = build_messages(prompts, dialogue.emotion, history, turns[i - 1][1], len(history))
-        out.append((messages, turns[i][1]))
+    pairs = dialogue.exchanges
+    for k, (said, reply) in enumerate(pairs):
+        messages = build_messages(prompts, dialogue.emotion, list(pairs[:k]), said, k)
+        out.append((messages, reply))
     return out
 
 

@@ -30,6 +30,13 @@ class Dialogue:
         return tuple(text for role, text in self.turns if role == "user")
 
     @property
+    def exchanges(self) -> tuple[tuple[str, str], ...]:
+        """(person, mentor) pairs in order, as a conversation's history holds them (turns
+        alternate user / assistant: ``parse`` checks)."""
+        t = self.turns
+        return tuple((t[j][1], t[j + 1][1]) for j in range(0, len(t) - 1, 2))
+
+    @property
     def held_out(self) -> bool:
         first = self.turns[0][1].strip().lower().encode("utf-8")
         return int(hashlib.sha1(first).hexdigest(), 16) % HELD_OUT_EVERY == 0

@@ -92,10 +92,9 @@ def evenly(items: list, n: int) -> list:
 def heldout_dialogue_cases() -> list[Case]:
     out = []
     for d in split(load_dialogues())[1]:
-        t = d.turns
-        for i in range(0, len(t), 2):
-            history = tuple((t[j][1], t[j + 1][1]) for j in range(0, i, 2))
-            out.append(Case(t[i][1], history, d.emotion, t[i + 1][1]))
+        pairs = d.exchanges
+        for k, (said, reply) in enumerate(pairs):
+            out.append(Case(said, pairs[:k], d.emotion, reply))
     return out
 
 

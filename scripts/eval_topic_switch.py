@@ -43,7 +43,7 @@ def cases(n: int) -> list[tuple[tuple[str, str], str, str]]:
     messages = [(m, e) for m, e in messages if len(m.split()) > SHORT_WORDS]
     out, j = [], 0
     for d in split(load_dialogues())[1]:
-        first = (d.turns[0][1], d.turns[1][1])
+        first = d.exchanges[0]
         earlier = key_words(" ".join(first))
         for k in range(len(messages)):
             m, e = messages[(j + k) % len(messages)]
@@ -60,11 +60,10 @@ def follow_ups_kept() -> tuple[int, int]:
     """Of the held-out dialogues' later lines, how many the rule answers with their history."""
     kept = total = 0
     for d in split(load_dialogues())[1]:
-        t = d.turns
-        for i in range(2, len(t), 2):
-            history = [(t[j][1], t[j + 1][1]) for j in range(0, i, 2)]
+        pairs = d.exchanges
+        for k in range(1, len(pairs)):
             total += 1
-            kept += continues(history, t[i][1])
+            kept += continues(pairs[:k], pairs[k][0])
     return kept, total
 
 
